@@ -1,0 +1,2 @@
+export * from './temp-stores';
+export * from './service-process';

@@ -1,0 +1,83 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** A free TCP port on 127.0.0.1 (asks the kernel, then releases it). */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  app: string;
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/**
+ * Starts a built app (`dist/apps/<app>/src/main.js`, made by `npm run build`) as a real Node
+ * process and waits until `readyUrl` answers 200.
+ */
+export async function startServiceProcess(opts: {
+  app: string;
+  env: Record<string, string>;
+  readyUrl: string;
+  timeoutMs?: number;
+}): Promise<ServiceProcess> {
+  const entry = resolve(ROOT, 'dist/apps', opts.app, 'src/main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out += b.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited = false;
+  const exitP = new Promise<number | null>((r) => child.once('exit', (code) => { exited = true; r(code); }));
+  const proc: ServiceProcess = {
+    app: opts.app,
+    child,
+    output: () => out,
+    async stop(graceMs = 10000) {
+      if (exited) return child.exitCode;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exitP;
+      clearTimeout(t);
+      return code;
+    },
+  };
+  const deadline = Date.now() + (opts.timeoutMs ?? 20000);
+  for (;;) {
+    if (exited) throw new Error(`${opts.app} exited during start-up (code ${child.exitCode}):\n${out}`);
+    try {
+      const r = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1000) });
+      if (r.status === 200) return proc;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await proc.stop(2000);
+      throw new Error(`${opts.app} not ready at ${opts.readyUrl} within ${opts.timeoutMs ?? 20000} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
