@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule, GrpcAuthGuard } from '@aether/auth';
+import { AmqpReadiness, MessagingModule } from '@aether/messaging';
+import { MetricsService, MongooseReadiness, ServiceKitModule } from '@aether/service-kit';
+import { AnalyticsEnv } from './config/analytics.env';
+import { IngestModule } from './ingest/ingest.module';
+import { QueriesModule } from './queries/queries.module';
+import { RetentionModule } from './retention/retention.module';
+
+@Module({
+  imports: [
+    ServiceKitModule.forRoot({ name: 'analytics', env: AnalyticsEnv, readiness: [MongooseReadiness, AmqpReadiness] }),
+    MongooseModule.forRootAsync({
+      inject: [AnalyticsEnv],
+      // autoIndex off: AnalyticsIndexes creates the indexes (TTL only where the server has it).
+      useFactory: (env: AnalyticsEnv) => ({ uri: env.MONGODB_URL, autoIndex: false, serverSelectionTimeoutMS: 5000 }),
+    }),
+    MessagingModule.forRootAsync({
+      inject: [AnalyticsEnv, MetricsService],
+      useFactory: (env: AnalyticsEnv, metrics: MetricsService) => ({
+        url: env.RABBITMQ_URL,
+        source: 'analytics',
+        metricsRegistry: metrics.registry,
+      }),
+    }),
+    AuthModule.forRoot(),
+    IngestModule,
+    QueriesModule,
+    RetentionModule,
+  ],
+  providers: [{ provide: APP_GUARD, useClass: GrpcAuthGuard }],
+})
+export class AppModule {}

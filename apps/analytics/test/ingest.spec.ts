@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { EventConsumerRegistry } from '@aether/messaging';
+import { MetricsService } from '@aether/service-kit';
+import { waitFor } from '@aether/testing';
+import { AnalyticsCollections } from '../src/events/analytics-collections';
+import { floorTo } from '../src/events/buckets';
+import { toEventRecord } from '../src/events/event-record';
+import { EventStore } from '../src/events/event-store.service';
+import { INGEST_QUEUE } from '../src/ingest/event-ingest.handler';
+import { RetentionService } from '../src/retention/retention.service';
+import { AnalyticsHarness } from './support/analytics-harness';
+
+jest.setTimeout(60_000);
+
+describe('analytics ingest (FerretDB + RabbitMQ)', () => {
+  const h = new AnalyticsHarness();
+  let db: AnalyticsCollections;
+
+  beforeAll(async () => {
+    await h.start({ ANALYTICS_RETENTION_DAYS: '30' });
+    db = h.get(AnalyticsCollections);
+    await h.get(EventConsumerRegistry).get(INGEST_QUEUE)!.ready();
+  });
+  afterAll(() => h.stop());
+
+  const rollupTotal = async (type: string, g = 'minute') => {
+    const docs = await db.rollups.find({ g: g as 'minute', type }).toArray();
+    return docs.reduce((n, d) => n + d.count, 0);
+  };
+  const storedCounter = async (outcome: string) => {
+    const metric = await h.get(MetricsService).registry.getSingleMetric('analytics_events_stored_total')!.get();
+    return metric.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  };
+
+  it('stores an event delivered twice once and counts it once', async () => {
+    const type = 'task-manager.task.created';
+    const dup = { id: randomUUID(), type, subject: 'user-dup', data: { id: 'task-dup', ownerId: 'user-dup' } };
+    const duplicatesBefore = await storedCounter('duplicate');
+    await h.publish([dup]);
+    await h.publish([dup, { id: randomUUID(), type, subject: 'user-dup', data: { id: 'task-2' } }]);
+
+    await waitFor(async () => (await storedCounter('duplicate')) >= duplicatesBefore + 1, { what: 'the second delivery' });
+    await waitFor(async () => (await db.events.countDocuments({ userId: 'user-dup' })) === 2, { what: 'both events stored' });
+    expect(await db.events.countDocuments({ _id: dup.id })).toBe(1);
+    for (const g of ['minute', 'hour', 'day']) {
+      const docs = await db.rollups.find({ g: g as 'minute', type, userId: 'user-dup' }).toArray();
+      expect(docs.reduce((n, d) => n + d.count, 0)).toBe(2);
+    }
+  });
+
+  it('EventStore: duplicates within and across batches are reported, not counted', async () => {
+    const store = h.get(EventStore);
+    const type = 'rag.document.ingested';
+    const time = new Date(Date.now() - 3_600_000).toISOString();
+    const a = toEventRecord({ id: randomUUID(), type, subject: 'u-batch', time });
+    const b = toEventRecord({ id: randomUUID(), type, subject: 'u-batch', time });
+    const first = await store.storeBatch([a, a, b]);
+    expect(first.inserted.sort()).toEqual([a.doc._id, b.doc._id].sort());
+    expect(first.duplicates).toEqual([a.doc._id]);
+    const second = await store.storeBatch([b, toEventRecord({ id: randomUUID(), type, subject: 'u-batch', time })]);
+    expect(second.inserted).toHaveLength(1);
+    expect(second.duplicates).toEqual([b.doc._id]);
+    expect(second.failed.size).toBe(0);
+    const rollup = await db.rollups.findOne({ g: 'hour', type, userId: 'u-batch', bucket: floorTo(new Date(time), 'hour') });
+    expect(rollup?.count).toBe(3);
+  });
+
+  it('loses and duplicates nothing: 1,000 events published while the consumer is stopped', async () => {
+    const consumer = h.get(EventConsumerRegistry).get(INGEST_QUEUE)!;
+    await consumer.stop();
+    const type = 'integration-hub.webhook.received';
+    const events = Array.from({ length: 1000 }, (_, i) => ({ id: randomUUID(), type, subject: `bulk-${i % 7}`, data: { n: i } }));
+    // 100 of them are published a second time (a producer retry after a lost confirm).
+    await h.publish([...events, ...events.slice(0, 100)]);
+    consumer.start();
+    await consumer.ready();
+
+    await waitFor(async () => (await db.events.countDocuments({ type })) === 1000, { timeoutMs: 30_000, what: '1000 stored events' });
+    // Let any straggling redelivery land before asserting nothing was counted twice.
+    await waitFor(() => consumer.inFlightCount === 0, { what: 'consumer idle' });
+    expect(await db.events.countDocuments({ type })).toBe(1000);
+    expect(await rollupTotal(type, 'minute')).toBe(1000);
+    expect(await rollupTotal(type, 'day')).toBe(1000);
+  });
+
+  it('retention deletes events, rollups and task facts older than ANALYTICS_RETENTION_DAYS', async () => {
+    const store = h.get(EventStore);
+    const now = new Date();
+    const old = new Date(now.getTime() - 31 * 86_400_000).toISOString();
+    const recent = new Date(now.getTime() - 29 * 86_400_000).toISOString();
+    const type = 'code-assistant.review.completed';
+    await store.storeBatch([
+      toEventRecord({ id: 'old-1', type, subject: 'u-ret', time: old }),
+      toEventRecord({ id: 'old-task', type: 'task-manager.task.created', subject: 'u-ret', time: old, data: { id: 'ret-task', dueAt: old } }),
+      toEventRecord({ id: 'recent-1', type, subject: 'u-ret', time: recent }),
+    ]);
+    const purged = await h.get(RetentionService).purge(now);
+    expect(purged.events).toBeGreaterThanOrEqual(2);
+    expect(await db.events.countDocuments({ _id: { $in: ['old-1', 'old-task'] } })).toBe(0);
+    expect(await db.events.countDocuments({ _id: 'recent-1' })).toBe(1);
+    expect(await db.tasks.countDocuments({ _id: 'ret-task' })).toBe(0);
+    expect(await db.rollups.countDocuments({ type, bucket: { $lt: new Date(now.getTime() - 30 * 86_400_000) } })).toBe(0);
+    expect(await rollupTotal(type, 'minute')).toBe(1);
+    expect(await rollupTotal(type, 'day')).toBe(1);
+  });
+});

@@ -1,0 +1,55 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @IsEmail({}, { message: 'must be an email address' }) @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ minLength: 10, maxLength: 256, example: 'correct horse battery' })
+  @IsString() @MinLength(10) @MaxLength(256)
+  password!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
+  @IsString() @Matches(/\S/, { message: 'must not be blank' }) @MaxLength(100)
+  name!: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail({}, { message: 'must be an email address' }) @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery' })
+  @IsString() @IsNotEmpty() @MaxLength(256)
+  password!: string;
+}
+
+export class RefreshTokenDto {
+  @ApiProperty({ description: 'The refresh token of the last login or refresh' })
+  @IsString() @IsNotEmpty() @MaxLength(512)
+  refreshToken!: string;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: [String], example: ['developer'] }) roles!: string[];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class TokenPairDto {
+  @ApiProperty({ description: 'Short-lived JWT for the Authorization header' }) accessToken!: string;
+  @ApiProperty({ description: 'Opaque, single use: exchange it at /api/v1/auth/refresh' }) refreshToken!: string;
+  @ApiProperty({ example: 'Bearer' }) tokenType!: string;
+  @ApiProperty({ description: 'Seconds until the access token expires', example: 900 }) expiresIn!: number;
+}
+
+export class MeDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty({ type: [String], example: ['tasks:read', 'tasks:write'] }) permissions!: string[];
+}

@@ -1,0 +1,15 @@
+import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { installJsonBodyParser } from './json-body-parser';
+import { setupOpenApi } from './openapi';
+import { ProblemDetailsFilter } from './problem-details.filter';
+
+/**
+ * HTTP conventions of the public API, applied before the server listens (also by tests that
+ * build the app in-process). The problem+json filter is registered here, after the modules'
+ * APP_FILTERs, so it is the one consulted first for every HTTP error.
+ */
+export function configureGatewayHttp(app: NestFastifyApplication): void {
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  installJsonBodyParser(app.getHttpAdapter() as unknown as FastifyAdapter);
+  setupOpenApi(app);
+}

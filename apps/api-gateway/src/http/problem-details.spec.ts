@@ -1,0 +1,135 @@
+import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  ConflictError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitedError,
+  UnauthenticatedError,
+  ValidationError,
+} from '@aether/service-kit';
+import { IdempotencyKeyReusedError } from '../idempotency/idempotency.store';
+import { MalformedJsonError } from './json-body-parser';
+import { toProblem } from './problem-details';
+
+function grpcError(code: number, details: string, trailers: Record<string, string> = {}) {
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(trailers)) metadata.set(k, v);
+  return Object.assign(new Error(`${code} ${details}`), { code, details, metadata });
+}
+
+describe('toProblem', () => {
+  it('renders a domain error with its code, violations and the request id', () => {
+    const p = toProblem(new ValidationError('The request is not valid', [{ field: 'email', message: 'must be an email address' }]), 'req-1');
+    expect(p.body).toEqual({
+      type: 'https://aether.dev/problems/validation-failed',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'The request is not valid',
+      code: 'VALIDATION_FAILED',
+      requestId: 'req-1',
+      errors: [{ field: 'email', message: 'must be an email address' }],
+    });
+    expect(p.unexpected).toBe(false);
+  });
+
+  it.each([
+    [new NotFoundError(), 404, 'NOT_FOUND'],
+    [new ConflictError('EMAIL_TAKEN', 'taken'), 409, 'EMAIL_TAKEN'],
+    [new PermissionDeniedError(), 403, 'FORBIDDEN'],
+    [new MalformedJsonError(), 400, 'MALFORMED_JSON'],
+    [new IdempotencyKeyReusedError(), 422, 'IDEMPOTENCY_KEY_REUSED'],
+  ])('maps %p to %i %s', (err, status, code) => {
+    const p = toProblem(err, 'r');
+    expect(p.body.status).toBe(status);
+    expect(p.body.code).toBe(code);
+    expect(p.body).not.toHaveProperty('errors');
+  });
+
+  it('adds WWW-Authenticate to every 401', () => {
+    expect(toProblem(new UnauthenticatedError('TOKEN_EXPIRED', 'expired'), 'r').headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(toProblem(grpcError(GrpcStatus.UNAUTHENTICATED, 'bad', { 'x-error-code': 'INVALID_CREDENTIALS' }), 'r').headers).toEqual({
+      'www-authenticate': 'Bearer realm="aether"',
+    });
+  });
+
+  it('adds Retry-After to rate-limit errors', () => {
+    const p = toProblem(new RateLimitedError('slow down', 7), 'r');
+    expect(p.body.status).toBe(429);
+    expect(p.body.code).toBe('RATE_LIMITED');
+    expect(p.headers['retry-after']).toBe('7');
+    const g = toProblem(grpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'locked', { 'x-error-code': 'LOGIN_LOCKED', 'x-retry-after': '30' }), 'r');
+    expect(g.headers['retry-after']).toBe('30');
+  });
+
+  describe('gRPC errors from upstream services', () => {
+    it.each([
+      [GrpcStatus.INVALID_ARGUMENT, 400],
+      [GrpcStatus.UNAUTHENTICATED, 401],
+      [GrpcStatus.PERMISSION_DENIED, 403],
+      [GrpcStatus.NOT_FOUND, 404],
+      [GrpcStatus.ALREADY_EXISTS, 409],
+      [GrpcStatus.FAILED_PRECONDITION, 412],
+      [GrpcStatus.RESOURCE_EXHAUSTED, 429],
+      [GrpcStatus.UNAVAILABLE, 503],
+      [GrpcStatus.DEADLINE_EXCEEDED, 504],
+    ])('status %i → HTTP %i', (code, http) => {
+      expect(toProblem(grpcError(code, 'x'), 'r').body.status).toBe(http);
+    });
+
+    it('keeps the stable code and field violations from the trailers', () => {
+      const p = toProblem(
+        grpcError(GrpcStatus.INVALID_ARGUMENT, 'bad scopes', {
+          'x-error-code': 'VALIDATION_FAILED',
+          'x-field-violations': JSON.stringify([{ field: 'scopes.0', message: 'unknown permission' }]),
+        }),
+        'r',
+      );
+      expect(p.body.code).toBe('VALIDATION_FAILED');
+      expect(p.body.errors).toEqual([{ field: 'scopes.0', message: 'unknown permission' }]);
+    });
+
+    it('reports an unreachable service as UPSTREAM_UNAVAILABLE without naming the host', () => {
+      const p = toProblem(grpcError(GrpcStatus.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED 10.0.0.7:50051'), 'r');
+      expect(p.body).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE' });
+      expect(JSON.stringify(p.body)).not.toMatch(/10\.0\.0\.7|ECONNREFUSED|50051/);
+      expect(toProblem(grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'), 'r').body.code).toBe('UPSTREAM_TIMEOUT');
+    });
+
+    it('hides the message of an internal upstream error', () => {
+      const p = toProblem(grpcError(GrpcStatus.INTERNAL, 'QueryFailedError: relation "users" does not exist'), 'r');
+      expect(p.body).toMatchObject({ status: 500, code: 'INTERNAL', detail: 'Internal error' });
+      expect(p.unexpected).toBe(true);
+    });
+  });
+
+  describe('framework errors', () => {
+    it('an unknown route is a 404 NOT_FOUND without echoing internals', () => {
+      const p = toProblem(new NotFoundException('Cannot GET /nope'), 'r');
+      expect(p.body).toMatchObject({ status: 404, code: 'NOT_FOUND', detail: 'There is no such route' });
+    });
+
+    it('body too large and unsupported media type get their own codes', () => {
+      expect(toProblem(new PayloadTooLargeException('Request body is too large'), 'r').body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+      expect(toProblem(new HttpException('Unsupported Media Type: text/plain', 415), 'r').body).toMatchObject({
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
+      expect(toProblem(new BadRequestException('nope'), 'r').body).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    });
+
+    it('anything unexpected is a bare 500: no message, no stack', () => {
+      const err = new TypeError("Cannot read properties of undefined (reading 'x') at /app/dist/main.js:1:1");
+      const p = toProblem(err, 'r');
+      expect(p.body).toEqual({
+        type: 'https://aether.dev/problems/internal',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'Internal error',
+        code: 'INTERNAL',
+        requestId: 'r',
+      });
+      expect(p.unexpected).toBe(true);
+    });
+  });
+});

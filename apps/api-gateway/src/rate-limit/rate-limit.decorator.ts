@@ -1,0 +1,13 @@
+import { SetMetadata } from '@nestjs/common';
+
+/**
+ * Rate-limit classes. `default`: authenticated callers, per user id / API key id. `anonymous`:
+ * public routes and failed authentications, per client IP. `auth`: login and register, per
+ * client IP, much stricter (credential guessing, account spam).
+ */
+export type RateLimitClass = 'default' | 'anonymous' | 'auth';
+
+export const RATE_LIMIT_CLASS_KEY = 'aether:gateway:rate-limit-class';
+
+/** Puts a handler (or controller) in a stricter class than its caller would get by default. */
+export const RateLimit = (cls: RateLimitClass) => SetMetadata(RATE_LIMIT_CLASS_KEY, cls);

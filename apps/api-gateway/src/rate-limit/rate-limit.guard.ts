@@ -1,0 +1,61 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
+import { RateLimitedError } from '@aether/service-kit';
+import type { Principal } from '@aether/auth';
+import type { GatewayRequest } from '../http/call-metadata';
+import { isManagementRoute } from '../http/management-routes';
+import { RATE_LIMIT_CLASS_KEY, RateLimitClass } from './rate-limit.decorator';
+import { RateLimitDecision, RateLimits } from './rate-limits';
+
+/** RateLimit-Limit / -Remaining / -Reset (draft-ietf-httpapi-ratelimit-headers) on the reply. */
+export function setRateLimitHeaders(reply: FastifyReply, d: RateLimitDecision): void {
+  reply.header('RateLimit-Limit', String(d.limit));
+  reply.header('RateLimit-Remaining', String(d.remaining));
+  reply.header('RateLimit-Reset', String(d.resetSeconds));
+}
+
+/** Spends a point and throws 429 (with Retry-After) when the window is used up. */
+export async function enforceRateLimit(
+  limits: RateLimits,
+  reply: FastifyReply,
+  cls: RateLimitClass,
+  key: string,
+): Promise<void> {
+  const decision = await limits.consume(cls, key);
+  setRateLimitHeaders(reply, decision);
+  if (!decision.allowed) {
+    throw new RateLimitedError('Too many requests; retry after the time in Retry-After', decision.resetSeconds);
+  }
+}
+
+/** Whose budget a request spends: the API key or user it authenticated as. */
+export function identityKey(principal: Principal): string {
+  return principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
+}
+
+/**
+ * Runs after authentication: authenticated requests count against their identity, anonymous
+ * ones against the client IP; `@RateLimit('auth')` routes use the strict per-IP class.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http' || isManagementRoute(ctx)) return true;
+    const req = ctx.switchToHttp().getRequest<GatewayRequest>();
+    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
+    const declared = this.reflector.getAllAndOverride<RateLimitClass | undefined>(RATE_LIMIT_CLASS_KEY, [
+      ctx.getHandler(),
+      ctx.getClass(),
+    ]);
+    const cls: RateLimitClass = declared ?? (req.principal ? 'default' : 'anonymous');
+    const key = cls === 'default' && req.principal ? identityKey(req.principal) : `ip:${req.ip}`;
+    await enforceRateLimit(this.limits, reply, cls, key);
+    return true;
+  }
+}

@@ -1,0 +1,10 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn } from 'class-validator';
+import { ROLES } from '@aether/auth';
+
+export class SetRolesDto {
+  @ApiProperty({ type: [String], enum: ROLES, example: ['developer'] })
+  @IsArray() @ArrayUnique() @ArrayMaxSize(ROLES.length)
+  @IsIn(ROLES as unknown as string[], { each: true, message: `each value must be one of ${ROLES.join(', ')}` })
+  roles!: string[];
+}

@@ -1,0 +1,118 @@
+import { effectivePermissions, permissionsForRoles } from '@aether/auth';
+import { NotFoundError, UnauthenticatedError } from '@aether/service-kit';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, IsNull } from 'typeorm';
+import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
+import { isUuid } from '../common/ids';
+import { decodeCursor, isTimeIdKey, PageInput, pageLimit, pageOf } from '../common/pagination';
+import { Clock } from '../config/clock';
+import { SecurityEventPublisher } from '../events/security-event.publisher';
+import { SecurityEvents } from '../events/security-events';
+import { AccessTokenIssuer } from '../keys/access-token.issuer';
+import { UserEntity } from '../users/user.entity';
+import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyInput, validateApiKeyInput } from './api-key-input';
+import { hashApiKey, looksLikeApiKey, newApiKeySecret } from './api-key-secret';
+
+export interface ApiKeyOwner {
+  userId: string;
+  /** What the owner may do now (from the caller's verified token). */
+  permissions: readonly string[];
+}
+
+export interface ApiKeyAuthentication {
+  accessToken: string;
+  expiresIn: number;
+  userId: string;
+  apiKeyId: string;
+}
+
+// last_used_at is informational: write it at most once a minute per key.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly issuer: AccessTokenIssuer,
+    private readonly audit: AuditLogService,
+    private readonly events: SecurityEventPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a key; the returned `key` is the only time the secret exists outside its hash. */
+  async create(owner: ApiKeyOwner, input: ApiKeyInput, ctx: { ip?: string } = {}): Promise<{ apiKey: ApiKeyEntity; key: string }> {
+    const now = this.clock.now();
+    const valid = validateApiKeyInput(input, owner.permissions, now);
+    const secret = newApiKeySecret();
+    const apiKey: ApiKeyEntity = Object.assign(new ApiKeyEntity(), {
+      id: randomUUID(),
+      userId: owner.userId,
+      name: valid.name,
+      prefix: secret.prefix,
+      keyHash: secret.hash,
+      scopes: valid.scopes,
+      createdAt: now,
+      expiresAt: valid.expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    await this.db.transaction(async (m) => {
+      await m.insert(ApiKeyEntity, apiKey);
+      const details = { apiKeyId: apiKey.id, name: apiKey.name, prefix: apiKey.prefix, scopes: apiKey.scopes, expiresAt: valid.expiresAt?.toISOString() ?? null };
+      await this.audit.record(m, { type: AuditTypes.apiKeyCreated, actorId: owner.userId, subjectId: owner.userId, ip: ctx.ip, details });
+      await this.events.publish(m, SecurityEvents.apiKeyCreated, owner.userId, { userId: owner.userId, ...details });
+    });
+    return { apiKey, key: secret.key };
+  }
+
+  /** The owner's keys that are not revoked, newest first. */
+  async list(userId: string, page?: PageInput) {
+    const limit = pageLimit(page);
+    const after = decodeCursor(page?.cursor, isTimeIdKey);
+    const qb = this.db
+      .getRepository(ApiKeyEntity)
+      .createQueryBuilder('k')
+      .where('k.user_id = :userId AND k.revoked_at IS NULL', { userId })
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(limit + 1);
+    if (after) qb.andWhere('(k.created_at, k.id) < (:t, :id)', { t: after.t, id: after.id });
+    return pageOf(await qb.getMany(), limit, (k) => ({ t: k.createdAt.toISOString(), id: k.id }));
+  }
+
+  /** Revokes one of the owner's keys; it fails authentication from the next call on. */
+  async revoke(userId: string, apiKeyId: string, ctx: { ip?: string } = {}): Promise<void> {
+    if (!isUuid(apiKeyId)) throw new NotFoundError('API key not found');
+    await this.db.transaction(async (m) => {
+      const res = await m.update(ApiKeyEntity, { id: apiKeyId, userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+      if (!res.affected) throw new NotFoundError('API key not found');
+      const details = { apiKeyId };
+      await this.audit.record(m, { type: AuditTypes.apiKeyRevoked, actorId: userId, subjectId: userId, ip: ctx.ip, details });
+      await this.events.publish(m, SecurityEvents.apiKeyRevoked, userId, { userId, ...details });
+    });
+  }
+
+  /**
+   * Exchanges a key for a short-lived access token of its owner, with permissions narrowed to
+   * the key's scopes (and to what the owner may do now). Unknown, revoked or expired → API_KEY_INVALID.
+   */
+  async authenticate(key: string | undefined): Promise<ApiKeyAuthentication> {
+    const invalid = () => new UnauthenticatedError('API_KEY_INVALID', 'The API key is invalid, expired or revoked');
+    if (!looksLikeApiKey(key)) throw invalid();
+    const now = this.clock.now();
+    const apiKey = await this.db.getRepository(ApiKeyEntity).findOneBy({ keyHash: hashApiKey(key) });
+    if (!apiKey || apiKey.revokedAt || (apiKey.expiresAt && apiKey.expiresAt.getTime() <= now.getTime())) throw invalid();
+    const user = await this.db.getRepository(UserEntity).findOneBy({ id: apiKey.userId });
+    if (!user) throw invalid();
+
+    if (!apiKey.lastUsedAt || now.getTime() - apiKey.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.db.getRepository(ApiKeyEntity).update({ id: apiKey.id }, { lastUsedAt: now });
+    }
+    const perms = effectivePermissions(permissionsForRoles(user.roles), apiKey.scopes);
+    const issued = await this.issuer.forApiKey({ userId: user.id, email: user.email, roles: user.roles, perms }, apiKey.id);
+    return { accessToken: issued.token, expiresIn: issued.expiresIn, userId: user.id, apiKeyId: apiKey.id };
+  }
+}

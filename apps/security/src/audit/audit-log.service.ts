@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '../config/clock';
+import { decodeCursor, encodeCursor, PageInput, pageLimit } from '../common/pagination';
+import { AuditEventEntity } from './audit-event.entity';
+
+/** Audit log entry types (what admins filter on in ListAuditEvents). */
+export const AuditTypes = {
+  userRegistered: 'user.registered',
+  userLoggedIn: 'user.logged_in',
+  loginFailed: 'login.failed',
+  loginLocked: 'login.locked',
+  tokenReused: 'token.reused',
+  sessionLoggedOut: 'session.logged_out',
+  apiKeyCreated: 'apikey.created',
+  apiKeyRevoked: 'apikey.revoked',
+  userRolesChanged: 'user.roles_changed',
+} as const;
+export type AuditType = (typeof AuditTypes)[keyof typeof AuditTypes];
+
+export interface AuditEntry {
+  type: AuditType;
+  actorId?: string | null;
+  subjectId?: string | null;
+  ip?: string | null;
+  details?: Record<string, unknown>;
+}
+
+interface SeqKey extends Record<string, string> {
+  s: string;
+}
+const isSeqKey = (v: unknown): v is SeqKey =>
+  typeof v === 'object' && v !== null && typeof (v as SeqKey).s === 'string' && /^\d{1,19}$/.test((v as SeqKey).s);
+
+@Injectable()
+export class AuditLogService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends an entry inside the caller's transaction (it commits or rolls back with the change). */
+  async record(manager: EntityManager, entry: AuditEntry): Promise<void> {
+    await manager.insert(AuditEventEntity, {
+      id: randomUUID(),
+      type: entry.type,
+      actorId: entry.actorId ?? null,
+      subjectId: entry.subjectId ?? null,
+      ip: entry.ip || null,
+      // Drop undefined values so the stored JSON only holds what was said.
+      details: JSON.parse(JSON.stringify(entry.details ?? {})),
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /** Newest first; `type` filters on one entry type. */
+  async list(opts: { page?: PageInput; type?: string }) {
+    const limit = pageLimit(opts.page);
+    const after = decodeCursor(opts.page?.cursor, isSeqKey);
+    const qb = this.db.getRepository(AuditEventEntity).createQueryBuilder('a').orderBy('a.seq', 'DESC').limit(limit + 1);
+    if (opts.type) qb.andWhere('a.type = :type', { type: opts.type });
+    if (after) qb.andWhere('a.seq < :seq', { seq: after.s });
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? encodeCursor({ s: String(items[items.length - 1].seq) }) : '';
+    return { items, nextCursor };
+  }
+}

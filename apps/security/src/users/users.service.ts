@@ -1,0 +1,149 @@
+import { isRole, ROLES } from '@aether/auth';
+import { ConflictError, NotFoundError, ValidationError } from '@aether/service-kit';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
+import { Clock } from '../config/clock';
+import { isUuid } from '../common/ids';
+import { decodeCursor, isTimeIdKey, PageInput, pageLimit, pageOf } from '../common/pagination';
+import { SecurityEventPublisher } from '../events/security-event.publisher';
+import { SecurityEvents } from '../events/security-events';
+import { PasswordHasher } from './password-hasher.service';
+import { UserEntity } from './user.entity';
+import { normaliseEmail, RegistrationInput, validateRegistration } from './user-input';
+
+export const DEFAULT_ROLES = ['developer'];
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditLogService,
+    private readonly events: SecurityEventPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Self-service sign-up: role `developer`; EMAIL_TAKEN when the email exists in any letter case. */
+  async register(raw: Partial<RegistrationInput>, ctx: { ip?: string } = {}): Promise<UserEntity> {
+    const input = validateRegistration(raw);
+    const user = await this.createUser(input, DEFAULT_ROLES, { ip: ctx.ip, source: 'register' });
+    if (!user) throw new ConflictError('EMAIL_TAKEN', 'An account with this email already exists');
+    return user;
+  }
+
+  /**
+   * Creates the configured administrator unless the email exists. Safe with several replicas
+   * starting at once: the insert is ON CONFLICT DO NOTHING on the email index. An existing account
+   * is left untouched (never re-passworded or promoted).
+   */
+  async ensureAdmin(email: string, password: string, name = 'Administrator'): Promise<boolean> {
+    if (await this.findByEmail(email)) return false;
+    const input = validateRegistration({ email, password, name });
+    return (await this.createUser(input, ['admin'], { source: 'bootstrap' })) !== null;
+  }
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.db
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .where('lower(u.email) = :email', { email: normaliseEmail(email) })
+      .getOne();
+  }
+
+  async getById(id: string): Promise<UserEntity> {
+    const user = isUuid(id) ? await this.db.getRepository(UserEntity).findOneBy({ id }) : null;
+    if (!user) throw new NotFoundError('User not found');
+    return user;
+  }
+
+  /** Oldest first, keyset-paginated on (created_at, id). */
+  async list(page?: PageInput) {
+    const limit = pageLimit(page);
+    const after = decodeCursor(page?.cursor, isTimeIdKey);
+    const qb = this.db
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(limit + 1);
+    if (after) qb.where('(u.created_at, u.id) > (:t, :id)', { t: after.t, id: after.id });
+    return pageOf(await qb.getMany(), limit, (u) => ({ t: u.createdAt.toISOString(), id: u.id }));
+  }
+
+  /** Replaces a user's roles (admin action). Refuses to remove the last administrator. */
+  async setRoles(actorId: string, userId: string, roles: string[], ctx: { ip?: string } = {}): Promise<UserEntity> {
+    const unknown = roles.filter((r) => !isRole(r));
+    if (unknown.length) {
+      throw new ValidationError(
+        'Unknown role',
+        unknown.map((r) => ({ field: 'roles', message: `unknown role "${r}" (known: ${ROLES.join(', ')})` })),
+      );
+    }
+    if (!isUuid(userId)) throw new NotFoundError('User not found');
+    const next = ROLES.filter((r) => roles.includes(r));
+
+    return this.db.transaction(async (m) => {
+      const user = await m.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new NotFoundError('User not found');
+      const previous = user.roles;
+      if (previous.includes('admin') && !next.includes('admin')) await this.assertAnotherAdmin(m, userId);
+
+      user.roles = next;
+      user.updatedAt = this.clock.now();
+      await m.update(UserEntity, { id: userId }, { roles: next, updatedAt: user.updatedAt });
+      const details = { roles: next, previousRoles: previous };
+      await this.audit.record(m, { type: AuditTypes.userRolesChanged, actorId, subjectId: userId, ip: ctx.ip, details });
+      await this.events.publish(m, SecurityEvents.userRolesChanged, userId, { userId, ...details, changedBy: actorId });
+      return user;
+    });
+  }
+
+  private async assertAnotherAdmin(m: EntityManager, exceptId: string): Promise<void> {
+    // Lock every admin row so two concurrent demotions cannot both pass this check.
+    const admins: { id: string }[] = await m.query(`SELECT id FROM users WHERE 'admin' = ANY(roles) FOR UPDATE`);
+    if (!admins.some((a) => a.id !== exceptId)) {
+      throw new ConflictError('LAST_ADMIN', 'The last administrator cannot lose the admin role');
+    }
+  }
+
+  /** Inserts a user with its audit entry and event in one transaction; null when the email is taken. */
+  private async createUser(
+    input: RegistrationInput,
+    roles: string[],
+    ctx: { ip?: string; source: 'register' | 'bootstrap' },
+  ): Promise<UserEntity | null> {
+    const passwordHash = await this.hasher.hash(input.password);
+    const now = this.clock.now();
+    const user: UserEntity = Object.assign(new UserEntity(), {
+      id: randomUUID(),
+      email: input.email,
+      name: input.name,
+      passwordHash,
+      roles,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return this.db.transaction(async (m) => {
+      const res = await m.createQueryBuilder().insert().into(UserEntity).values(user).orIgnore().returning('id').execute();
+      if (!(res.raw as unknown[]).length) return null;
+      await this.audit.record(m, {
+        type: AuditTypes.userRegistered,
+        actorId: user.id,
+        subjectId: user.id,
+        ip: ctx.ip,
+        details: { source: ctx.source, roles },
+      });
+      await this.events.publish(m, SecurityEvents.userRegistered, user.id, {
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        roles,
+        source: ctx.source,
+      });
+      return user;
+    });
+  }
+}

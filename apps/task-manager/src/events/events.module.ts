@@ -1,0 +1,25 @@
+import { Global, Module } from '@nestjs/common';
+import { MetricsService } from '@aether/service-kit';
+import { MessagingModule, OutboxModule } from '@aether/messaging';
+import { TaskManagerEnv } from '../config/task-manager.env';
+import { MessagingEventOutbox } from './outbox-event-outbox';
+import { EventOutbox } from './task-manager-events';
+
+/** RabbitMQ connection + outbox relay; EventOutbox for the feature modules. */
+@Global()
+@Module({
+  imports: [
+    MessagingModule.forRootAsync({
+      inject: [TaskManagerEnv, MetricsService],
+      useFactory: (env: TaskManagerEnv, metrics: MetricsService) => ({
+        url: env.RABBITMQ_URL,
+        source: 'task-manager',
+        metricsRegistry: metrics.registry,
+      }),
+    }),
+    OutboxModule.forRoot(),
+  ],
+  providers: [{ provide: EventOutbox, useClass: MessagingEventOutbox }],
+  exports: [EventOutbox],
+})
+export class EventsModule {}

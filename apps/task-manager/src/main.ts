@@ -1,0 +1,4 @@
+import { bootstrapService } from '@aether/service-kit';
+import { AppModule } from './app.module';
+
+void bootstrapService({ name: 'task-manager', module: AppModule, grpc: 'task-manager' });

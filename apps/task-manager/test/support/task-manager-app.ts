@@ -1,0 +1,93 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { credentials, loadPackageDefinition, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import { GrpcHealth, grpcServerOptions, loadEnv, ServiceKitModule } from '@aether/service-kit';
+import { createTempDatabase, createTempVhost, freePort, type TempResource } from '@aether/testing';
+import { DataSource } from 'typeorm';
+import { TaskManagerEnv } from '../../src/config/task-manager.env';
+import { TaskManagerModule } from '../../src/task-manager.module';
+import { TestIdentities } from './identities';
+
+/** Shared stores of one test file: a temp database, a temp vhost and the JWKS stand-in. */
+export class TestStores {
+  db!: TempResource;
+  vhost!: TempResource;
+  identities!: TestIdentities;
+
+  async start(): Promise<this> {
+    [this.db, this.vhost, this.identities] = await Promise.all([
+      createTempDatabase('task_manager'),
+      createTempVhost('task_manager'),
+      new TestIdentities().start(),
+    ]);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.db?.drop(), this.vhost?.drop(), this.identities?.stop()]);
+  }
+}
+
+export interface StartedApp {
+  app: INestApplication;
+  db: DataSource;
+  grpcPort?: number;
+  get<T>(type: new (...args: never[]) => T): T;
+  close(): Promise<void>;
+}
+
+/**
+ * One task-manager instance on the shared stores, built like AppModule (kit + TaskManagerModule)
+ * but with env values from the test. `grpc: true` also serves the gRPC API on a free port.
+ */
+export async function startTaskManager(stores: TestStores, env: Record<string, string> = {}, opts: { grpc?: boolean } = {}): Promise<StartedApp> {
+  process.env.AUTH_JWKS_URL = stores.identities.jwksUrl; // AuthModule.forRoot() reads it
+  const grpcPort = opts.grpc ? await freePort() : undefined;
+  const values = loadEnv(TaskManagerEnv, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: stores.db.url,
+    RABBITMQ_URL: stores.vhost.url,
+    AUTH_JWKS_URL: stores.identities.jwksUrl,
+    SCHEDULER_ENABLED: 'false',
+    ...(grpcPort ? { GRPC_PORT: String(grpcPort) } : {}),
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [ServiceKitModule.forRoot({ name: 'task-manager', env: TaskManagerEnv, envValues: values }), TaskManagerModule],
+  }).compile();
+  const app = moduleRef.createNestApplication(new FastifyAdapter());
+  if (grpcPort) {
+    app.connectMicroservice(grpcServerOptions('task-manager', `127.0.0.1:${grpcPort}`, new GrpcHealth('aether.task_manager.v1.TaskManagerService')), {
+      inheritAppConfig: true,
+    });
+    await app.startAllMicroservices();
+  }
+  await app.init();
+  return {
+    app,
+    db: app.get(DataSource),
+    grpcPort,
+    get: (type) => app.get(type),
+    close: () => app.close(),
+  };
+}
+
+type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;
+
+/** A plain grpc-js client of TaskManagerService (what the gateway's kit client does, minus Nest). */
+export function taskManagerClient(port: number) {
+  const def = loadSync(protoFile('task-manager'), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+  const pkg = loadPackageDefinition(def) as unknown as {
+    aether: { task_manager: { v1: { TaskManagerService: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => Client } } };
+  };
+  const client = new pkg.aether.task_manager.v1.TaskManagerService(`127.0.0.1:${port}`, credentials.createInsecure());
+  const call = <T = Record<string, unknown>>(method: string, req: unknown, md: Metadata): Promise<T> =>
+    new Promise((resolve, reject) =>
+      ((client as unknown as Record<string, Unary>)[method]).call(client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
+    );
+  return { call, close: () => client.close() };
+}

@@ -1,0 +1,122 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { DomainError, UnauthenticatedError } from '@aether/service-kit';
+import type { ResolvedAuthOptions } from './auth.options';
+import { localKeySource, remoteKeySource, type KeyResolver } from './key-source';
+import type { Principal } from './principal';
+import { isPermission, isRole } from './roles';
+
+/** Inject with `@Inject(ACCESS_TOKEN_VERIFIER) verifier: AccessTokenVerifier`. */
+export const ACCESS_TOKEN_VERIFIER = Symbol('ACCESS_TOKEN_VERIFIER');
+
+export interface AccessTokenVerifier {
+  /**
+   * Resolves the caller of a raw access token (no "Bearer " prefix).
+   * Throws UnauthenticatedError (TOKEN_MISSING | TOKEN_INVALID | TOKEN_EXPIRED) for a bad token and
+   * UnavailableError when the signing keys cannot be obtained.
+   */
+  verify(token: string | undefined | null): Promise<Principal>;
+}
+
+/** The custom claims the security service signs (besides iss, aud, iat, exp). */
+export interface AccessTokenClaims {
+  sub: string;
+  email: string;
+  roles: string[];
+  perms: string[];
+  /** Refresh-token family (logins). */
+  sid?: string;
+  /** API key id (tokens from the gateway's API-key exchange). */
+  akid?: string;
+}
+
+/** Access tokens are only ever ES256; pinning the algorithm rules out alg confusion (none/HS256). */
+const ALGORITHMS = ['ES256'];
+
+const tokenMissing = () =>
+  new UnauthenticatedError('TOKEN_MISSING', 'An access token is required');
+const tokenInvalid = () => new UnauthenticatedError('TOKEN_INVALID', 'The access token is not valid');
+const tokenExpired = () => new UnauthenticatedError('TOKEN_EXPIRED', 'The access token has expired');
+
+/**
+ * Takes the token out of an `authorization` value (`Bearer <jwt>`, scheme case-insensitive).
+ * Absent/empty → TOKEN_MISSING; another scheme or a malformed value → TOKEN_INVALID.
+ */
+export function extractBearerToken(value: unknown): string {
+  if (value === undefined || value === null || value === '') throw tokenMissing();
+  if (typeof value !== 'string') throw tokenInvalid();
+  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(value);
+  if (!match) throw tokenInvalid();
+  return match[1];
+}
+
+function stringArray(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+function optionalString(value: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Claims → Principal; a signed token with a malformed claim is still an invalid token. */
+function toPrincipal(payload: JWTPayload, accessToken: string): Principal {
+  const { sub } = payload;
+  const email = payload.email;
+  const roles = stringArray(payload.roles);
+  const perms = stringArray(payload.perms);
+  const sid = optionalString(payload.sid);
+  const akid = optionalString(payload.akid);
+  if (typeof sub !== 'string' || sub === '' || typeof email !== 'string' || !roles || !perms) {
+    throw tokenInvalid();
+  }
+  if (sid === null || akid === null) throw tokenInvalid();
+  const principal: Principal = {
+    userId: sub,
+    email,
+    roles: roles.filter(isRole),
+    permissions: perms.filter(isPermission),
+    accessToken,
+  };
+  if (akid !== undefined) principal.apiKeyId = akid;
+  if (sid !== undefined) principal.sessionId = sid;
+  return principal;
+}
+
+function toDomainError(err: unknown): unknown {
+  if (err instanceof DomainError) return err; // UnavailableError from the key source, our own 401s
+  if (err instanceof joseErrors.JWTExpired) return tokenExpired();
+  if (err instanceof joseErrors.JOSEError) return tokenInvalid();
+  return err; // a bug, not a credential problem: let the kit report it as internal
+}
+
+/** Verifies the security service's access tokens with jose (signature, alg, iss, aud, exp). */
+/** Built by AuthModule's factory (options are a plain object, not an injectable). */
+export class JwtAccessTokenVerifier implements AccessTokenVerifier {
+  private readonly keys: KeyResolver;
+
+  constructor(private readonly options: ResolvedAuthOptions) {
+    this.keys = options.localJwks
+      ? localKeySource(options.localJwks)
+      : remoteKeySource(options.jwksUrl as string, {
+          timeoutMs: options.jwksTimeoutMs,
+          cooldownMs: options.jwksCooldownMs,
+          refreshMs: options.jwksRefreshMs,
+        });
+  }
+
+  async verify(token: string | undefined | null): Promise<Principal> {
+    if (token === undefined || token === null || token === '') throw tokenMissing();
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: ALGORITHMS,
+        clockTolerance: this.options.clockToleranceSec,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      return toPrincipal(payload, token);
+    } catch (err) {
+      throw toDomainError(err);
+    }
+  }
+}

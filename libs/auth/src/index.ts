@@ -1,0 +1,11 @@
+export * from './roles';
+export * from './principal';
+export * from './auth.options';
+export * from './access-token.verifier';
+export { remoteKeySource, localKeySource, type KeyResolver, type RemoteKeySourceOptions } from './key-source';
+export * from './principal-context';
+export * from './decorators';
+export * from './grpc-auth.guard';
+export * from './permissions.guard';
+export * from './grpc-metadata';
+export * from './auth.module';

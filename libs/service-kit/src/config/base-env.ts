@@ -1,0 +1,37 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+
+/** Environment every service understands. Apps extend it with their own variables. */
+export class BaseEnv {
+  @IsIn(['production', 'development', 'test'])
+  NODE_ENV: 'production' | 'development' | 'test' = 'production';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Management HTTP port (/healthz, /readyz, /metrics); the gateway's public port. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  HTTP_PORT = 8080;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  GRPC_PORT = 50051;
+
+  /** Address the servers bind to. */
+  @IsString()
+  BIND_HOST = '0.0.0.0';
+
+  /** Default deadline of every outgoing gRPC call. */
+  @Type(() => Number) @IsInt() @Min(50) @Max(60000)
+  GRPC_DEADLINE_MS = 1000;
+
+  /** How long shutdown waits for in-flight work before closing connections. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(120000)
+  SHUTDOWN_GRACE_MS = 10000;
+
+  /** Time /readyz reports 503 before the servers stop accepting (lets load balancers drain). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60000)
+  SHUTDOWN_DRAIN_DELAY_MS = 0;
+
+  @IsOptional() @IsString()
+  SERVICE_VERSION?: string;
+}

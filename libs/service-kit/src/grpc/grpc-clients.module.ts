@@ -1,0 +1,71 @@
+import { DynamicModule, Inject, Module, Provider } from '@nestjs/common';
+import { ClientGrpc, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { InterceptingCall, Interceptor } from '@grpc/grpc-js';
+import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import { BaseEnv } from '../config';
+import { MetricsService } from '../metrics';
+import { ENV_TOKEN } from '../tokens';
+
+export const grpcClientToken = (app: GrpcServiceName) => `aether:grpc-client:${app}`;
+
+/** Injects the typed client of another app's gRPC API, e.g. @InjectGrpcClient('security'). */
+export const InjectGrpcClient = (app: GrpcServiceName) => Inject(grpcClientToken(app));
+
+/** `<APP>_GRPC_URL`, e.g. task-manager → TASK_MANAGER_GRPC_URL. */
+export const grpcUrlVariable = (app: string) => `${app.replace(/-/g, '_').toUpperCase()}_GRPC_URL`;
+
+/** Gives every call a deadline unless the caller set one, and records client-side RED metrics. */
+export function deadlineInterceptor(defaultMs: number): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options.deadline ? options : { ...options, deadline: Date.now() + defaultMs }));
+}
+
+function metricsInterceptor(metrics: MetricsService, target: string): Interceptor {
+  return (options, nextCall) => {
+    const end = metrics.rpcClientDuration.startTimer({ target, method: options.method_definition.path.split('/').pop() });
+    return new InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            end({ code: String(status.code) });
+            nextStatus(status);
+          },
+        });
+      },
+    });
+  };
+}
+
+@Module({})
+export class GrpcClientsModule {
+  /** Clients of the named apps; addresses come from `<APP>_GRPC_URL` (host:port). */
+  static register(apps: GrpcServiceName[]): DynamicModule {
+    const providers: Provider[] = apps.map((app) => ({
+      provide: grpcClientToken(app),
+      inject: [ENV_TOKEN, MetricsService],
+      useFactory: (env: BaseEnv, metrics: MetricsService) => {
+        const url = (env as unknown as Record<string, string | undefined>)[grpcUrlVariable(app)] ?? process.env[grpcUrlVariable(app)];
+        if (!url) throw new Error(`${grpcUrlVariable(app)} is not set (host:port of ${app})`);
+        const def = GRPC_SERVICES[app];
+        const client = ClientProxyFactory.create({
+          transport: Transport.GRPC,
+          options: {
+            url,
+            package: def.package,
+            protoPath: protoFile(app),
+            loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] },
+            channelOptions: {
+              // Reconnect quickly once a peer is back, instead of grpc-js's default backoff up to 120 s.
+              'grpc.initial_reconnect_backoff_ms': 100,
+              'grpc.max_reconnect_backoff_ms': 1000,
+              'grpc.keepalive_time_ms': 30000,
+              interceptors: [metricsInterceptor(metrics, app), deadlineInterceptor(env.GRPC_DEADLINE_MS)],
+            } as Record<string, unknown>,
+          },
+        }) as unknown as ClientGrpc;
+        return client.getService(def.service);
+      },
+    }));
+    return { module: GrpcClientsModule, providers, exports: providers };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './grpc-exception.filter';
+export * from './grpc-server';
+export * from './grpc-clients.module';

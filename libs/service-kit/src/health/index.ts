@@ -1,0 +1,3 @@
+export * from './readiness';
+export * from './lifecycle-state';
+export * from './health.controller';

@@ -1,0 +1,3 @@
+export * from './metrics.service';
+export * from './grpc-metrics.interceptor';
+export * from './metrics.controller';

@@ -1,0 +1,26 @@
+/**
+ * OpenTelemetry start-up. Preloaded with `node --require dist/libs/service-kit/src/tracing/tracing.js`
+ * (the Dockerfile and the dev runner do) so instrumentations patch http, grpc, amqplib, pg, ioredis
+ * and mongodb before they are loaded. Off unless OTEL_EXPORTER_OTLP_ENDPOINT (or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; everything else comes from the standard OTEL_* vars.
+ */
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+
+const enabled = Boolean(process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+
+if (enabled && process.env.OTEL_SDK_DISABLED !== 'true') {
+  const sdk = new NodeSDK({
+    serviceName: process.env.OTEL_SERVICE_NAME ?? process.env.AETHER_SERVICE_NAME,
+    instrumentations: [
+      getNodeAutoInstrumentations({
+        '@opentelemetry/instrumentation-fs': { enabled: false },
+        '@opentelemetry/instrumentation-dns': { enabled: false },
+        '@opentelemetry/instrumentation-net': { enabled: false },
+      }),
+    ],
+  });
+  sdk.start();
+  const stop = () => void sdk.shutdown().catch(() => undefined);
+  process.once('beforeExit', stop);
+}
