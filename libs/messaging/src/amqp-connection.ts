@@ -75,7 +75,15 @@ export class AmqpConnection implements OnModuleInit, OnApplicationShutdown {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.manager.close();
+    const wasConnected = this.manager.isConnected();
+    const closing = this.manager.close();
+    // With a connect attempt in flight, close() also waits out the pending reconnect delay; there is
+    // nothing to close gracefully then, so shutdown need not wait for it.
+    if (!wasConnected) {
+      closing.catch(() => undefined);
+      return;
+    }
+    await closing;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -89,7 +89,7 @@ describe('@aether/messaging with RabbitMQ and Redis', () => {
     );
     span.end();
 
-    const got = await waitFor(() => roundTrips.find((r) => r.event.id === published.id), { what: 'round trip' });
+    const got = (await waitFor(() => roundTrips.find((r) => r.event.id === published.id), { what: 'round trip' }))!;
     expect(got.event).toMatchObject({
       specversion: '1.0',
       source: 'test-app',
@@ -134,10 +134,10 @@ describe('@aether/messaging with RabbitMQ and Redis', () => {
     const bad = await publisher.publish('test-app.flaky.happened', { fail: true });
     await publisher.publish('test-app.flaky.happened', { fail: false });
 
-    const [dead] = await waitFor(async () => {
+    const [dead] = (await waitFor(async () => {
       const m = await drain(ch, 'test-app.flaky.dlq');
       return m.length ? m : undefined;
-    }, { timeoutMs: 8000, what: 'dead letter' });
+    }, { timeoutMs: 8000, what: 'dead letter' }))!;
 
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     const gap1 = attempts[1].at - attempts[0].at;
@@ -176,10 +176,10 @@ describe('@aether/messaging with RabbitMQ and Redis', () => {
     await consumer.ready();
     ch.publish('aether.events', 'test-app.poison.raw', Buffer.from('{not json'));
     ch.publish('aether.events', 'test-app.poison.raw', Buffer.from(JSON.stringify({ hello: 'world' })));
-    const dead = await waitFor(async () => {
+    const dead = (await waitFor(async () => {
       const q = await ch.checkQueue('test-app.poison.dlq');
       return q.messageCount === 2 ? drain(ch, 'test-app.poison.dlq') : undefined;
-    }, { timeoutMs: 3000, what: 'poison in DLQ' });
+    }, { timeoutMs: 3000, what: 'poison in DLQ' }))!;
     expect(dead.map((m) => m.content.toString()).sort()).toEqual(['{"hello":"world"}', '{not json']);
     for (const m of dead) {
       expect(m.properties.headers).toMatchObject({ 'x-dead-letter-reason': 'poison', 'x-attempt': 1 });
@@ -265,14 +265,14 @@ describe('@aether/messaging with RabbitMQ and Redis', () => {
       .overrideProvider(ENV)
       .useValue({ RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${port}` })
       .compile();
-    let tt = Date.now(); await dead.init(); console.log("init", Date.now() - tt);
+    await dead.init();
     try {
       const t0 = Date.now();
       await expect(dead.get(EventPublisher).publish('test-app.thing.created', {})).rejects.toBeInstanceOf(MessagingUnavailableError);
       expect(Date.now() - t0).toBeLessThan(500);
       await expect(dead.get(AmqpReadiness).check()).rejects.toThrow(/not connected/);
     } finally {
-      tt = Date.now(); await dead.close(); console.log("close", Date.now() - tt);
+      await dead.close();
     }
     await expect(moduleRef.get(AmqpReadiness).check()).resolves.toBeUndefined();
   });

@@ -1,12 +1,12 @@
 import { Controller, Injectable, Module } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { IsString } from 'class-validator';
-import { PROTO_LOADER_OPTIONS, protoFile, protoRoot, securityV1 } from '@aether/contracts';
+import { PROTO_LOADER_OPTIONS, securityV1 } from '@aether/contracts';
 import { freePort } from '@aether/testing';
 import {
   BaseEnv,

@@ -4,7 +4,7 @@ import { PERMISSIONS } from '@aether/auth';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci-pipeline', maxLength: 100 })
-  @IsString() @Matches(/\S/, { message: 'must not be blank' }) @MaxLength(100)
+  @MaxLength(100) @Matches(/\S/, { message: 'must not be blank' }) @IsString()
   name!: string;
 
   @ApiPropertyOptional({
@@ -12,8 +12,9 @@ export class CreateApiKeyDto {
     enum: PERMISSIONS,
     description: 'Permissions the key may use (a subset of yours); all of yours when omitted',
   })
-  @IsOptional() @IsArray() @ArrayMaxSize(PERMISSIONS.length)
+  @IsOptional()
   @IsIn(PERMISSIONS as unknown as string[], { each: true, message: 'each value must be a known permission' })
+  @ArrayMaxSize(PERMISSIONS.length) @IsArray()
   scopes?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working; never when omitted' })

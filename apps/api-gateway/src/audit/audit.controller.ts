@@ -12,7 +12,7 @@ import { Page, PageOf, PageQueryDto, orNull, pageRequest, toPage } from '../http
 
 export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only events of this type', example: 'login.failed' })
-  @IsOptional() @IsString() @MaxLength(100) @Matches(/^[a-z0-9._-]+$/i, { message: 'is not an event type' })
+  @IsOptional() @Matches(/^[a-z0-9._-]+$/i, { message: 'is not an event type' }) @MaxLength(100) @IsString()
   type?: string;
 }
 

@@ -3,31 +3,31 @@ import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'cl
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @IsEmail({}, { message: 'must be an email address' }) @MaxLength(254)
+  @MaxLength(254) @IsEmail({}, { message: 'must be an email address' })
   email!: string;
 
   @ApiProperty({ minLength: 10, maxLength: 256, example: 'correct horse battery' })
-  @IsString() @MinLength(10) @MaxLength(256)
+  @MaxLength(256) @MinLength(10) @IsString()
   password!: string;
 
   @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
-  @IsString() @Matches(/\S/, { message: 'must not be blank' }) @MaxLength(100)
+  @MaxLength(100) @Matches(/\S/, { message: 'must not be blank' }) @IsString()
   name!: string;
 }
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @IsEmail({}, { message: 'must be an email address' }) @MaxLength(254)
+  @MaxLength(254) @IsEmail({}, { message: 'must be an email address' })
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery' })
-  @IsString() @IsNotEmpty() @MaxLength(256)
+  @MaxLength(256) @IsNotEmpty() @IsString()
   password!: string;
 }
 
 export class RefreshTokenDto {
   @ApiProperty({ description: 'The refresh token of the last login or refresh' })
-  @IsString() @IsNotEmpty() @MaxLength(512)
+  @MaxLength(512) @IsNotEmpty() @IsString()
   refreshToken!: string;
 }
 

@@ -8,11 +8,11 @@ export const MAX_PAGE_LIMIT = 100;
 /** `?limit=&cursor=` of every list endpoint; extend it for lists with filters. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_LIMIT)
+  @IsOptional() @Type(() => Number) @Max(MAX_PAGE_LIMIT) @Min(1) @IsInt()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
-  @IsOptional() @IsString() @MaxLength(1024)
+  @IsOptional() @MaxLength(1024) @IsString()
   cursor?: string;
 }
 

@@ -49,8 +49,14 @@ describe('validation pipe', () => {
   });
 
   it('treats a missing body as an empty object and a non-object body as invalid', async () => {
-    expect((await violations(undefined, RegisterDto)).map((v) => v.field)).toEqual(['email', 'password', 'name']);
-    expect(await violations([1, 2], RegisterDto)).not.toHaveLength(0);
+    expect(await violations(undefined, RegisterDto)).toEqual([
+      { field: 'email', message: 'is required' },
+      { field: 'password', message: 'is required' },
+      { field: 'name', message: 'is required' },
+    ]);
+    for (const notObject of [[1, 2], 'text', 42, null]) {
+      expect(await violations(notObject, RegisterDto)).toEqual([{ field: '(body)', message: 'must be a JSON object' }]);
+    }
   });
 
   it('validates each element of arrays', async () => {
@@ -84,5 +90,15 @@ describe('validation pipe', () => {
         violations: [{ field: 'limit', message: expect.any(String) }],
       });
     }
+  });
+});
+
+describe('validation messages name the real problem', () => {
+  it('reports the type before length rules', async () => {
+    expect(await violations({ email: 5, password: 12345678901, name: ['x'] }, RegisterDto)).toEqual([
+      { field: 'email', message: 'must be an email address' },
+      { field: 'password', message: 'must be a string' },
+      { field: 'name', message: 'must be a string' },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { ROLES } from '@aether/auth';
 
 export class SetRolesDto {
   @ApiProperty({ type: [String], enum: ROLES, example: ['developer'] })
-  @IsArray() @ArrayUnique() @ArrayMaxSize(ROLES.length)
   @IsIn(ROLES as unknown as string[], { each: true, message: `each value must be one of ${ROLES.join(', ')}` })
+  @ArrayMaxSize(ROLES.length) @ArrayUnique() @IsArray()
   roles!: string[];
 }

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { ValidationError as ClassValidationError, validateSync } from 'class-validator';
+import { getMetadataStorage, ValidationError as ClassValidationError, validateSync } from 'class-validator';
 
 /** Raised when the environment does not hold a valid configuration; lists every bad variable. */
 export class EnvValidationError extends Error {
@@ -23,29 +23,25 @@ function flatten(errors: ClassValidationError[]): { variable: string; reason: st
 
 /**
  * Validates `source` (process.env by default) into an instance of `envClass`. Unset and empty
- * variables keep the class defaults. Values are never echoed back (they may be secrets).
+ * variables keep the class defaults. Only declared variables are kept on the instance, and values
+ * are never echoed back in errors (they may be secrets).
  */
 export function loadEnv<T extends object>(envClass: new () => T, source: NodeJS.ProcessEnv = process.env): T {
+  const declared = declaredVariables(envClass);
   const plain: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') plain[k] = v;
-  const instance = plainToInstance(envClass, plain, { exposeDefaultValues: true });
-  const errors = validateSync(instance as object, { whitelist: false, forbidUnknownValues: false });
-  if (errors.length) throw new EnvValidationError(flatten(errors));
-  // Keep only declared fields: the instance is injected everywhere and must not carry unrelated env.
-  const declared = new envClass();
-  for (const key of Object.keys(instance)) {
-    if (!(key in declared) && !Reflect.hasMetadata?.('design:type', envClass.prototype, key)) {
-      // class-validator metadata marks declared-without-default fields; keep those.
-      if (!hasValidationMetadata(envClass, key)) delete (instance as Record<string, unknown>)[key];
-    }
+  for (const key of declared) {
+    const value = source[key];
+    if (value !== undefined && value !== '') plain[key] = value;
   }
+  const instance = plainToInstance(envClass, plain, { exposeDefaultValues: true });
+  const errors = validateSync(instance as object, { forbidUnknownValues: false });
+  if (errors.length) throw new EnvValidationError(flatten(errors));
   return instance;
 }
 
-function hasValidationMetadata(envClass: Function, key: string): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { getMetadataStorage } = require('class-validator') as typeof import('class-validator');
-  return getMetadataStorage()
-    .getTargetValidationMetadatas(envClass, '', true, false)
-    .some((m) => m.propertyName === key);
+/** Variables a class declares: fields with defaults plus fields with validation decorators. */
+function declaredVariables(envClass: new () => object): Set<string> {
+  const names = new Set(Object.keys(new envClass()));
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(envClass, '', true, false)) names.add(m.propertyName);
+  return names;
 }

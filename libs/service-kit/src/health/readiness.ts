@@ -28,7 +28,6 @@ export class TypeOrmReadiness implements ReadinessProbe {
   readonly name = 'postgres';
   constructor(private readonly moduleRef: ModuleRef) {}
   async check(): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { DataSource } = require('typeorm') as typeof import('typeorm');
     const ds = this.moduleRef.get(DataSource, { strict: false });
     await withTimeout(ds.query('SELECT 1'), 1000, 'postgres');
@@ -51,7 +50,6 @@ export class MongooseReadiness implements ReadinessProbe {
   readonly name = 'mongodb';
   constructor(private readonly moduleRef: ModuleRef) {}
   async check(): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { getConnectionToken } = require('@nestjs/mongoose') as typeof import('@nestjs/mongoose');
     const conn = this.moduleRef.get<{ readyState: number; db?: { admin(): { ping(): Promise<unknown> } } }>(
       getConnectionToken(),

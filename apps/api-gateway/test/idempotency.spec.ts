@@ -1,0 +1,100 @@
+import type Redis from 'ioredis';
+import { ConflictError, UnavailableError } from '@aether/service-kit';
+import { uniqueName } from '@aether/testing';
+import { IdempotencyKeyReusedError, IdempotencyStore, hashBody } from '../src/idempotency/idempotency.store';
+import { connectedRedis, deadRedis, dropPrefix } from './redis-helpers';
+
+const ROUTE = 'POST:/api/v1/api-keys';
+
+describe('IdempotencyStore (Redis)', () => {
+  let redis: Redis;
+  let prefix: string;
+  let store: IdempotencyStore;
+
+  beforeAll(async () => {
+    redis = await connectedRedis();
+  });
+  beforeEach(() => {
+    prefix = `${uniqueName('gw_idem')}:`;
+    store = new IdempotencyStore(redis, prefix, 86_400);
+  });
+  afterEach(async () => {
+    await dropPrefix(redis, prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  async function firstAnswer(scope: string, key: string, body: unknown, status: number, answer: unknown) {
+    const outcome = await store.begin(scope, ROUTE, key, body);
+    if (outcome.kind !== 'proceed') throw new Error('expected to proceed');
+    await store.complete(outcome.claim, status, answer);
+  }
+
+  it('replays the first answer for the same key and body (key order does not matter)', async () => {
+    await firstAnswer('user:u1', 'k-1', { name: 'ci', scopes: ['tasks:read'] }, 201, { id: 'a1', key: 'ak_x' });
+    const again = await store.begin('user:u1', ROUTE, 'k-1', { scopes: ['tasks:read'], name: 'ci' });
+    expect(again).toEqual({ kind: 'replay', status: 201, body: { id: 'a1', key: 'ak_x' } });
+  });
+
+  it('refuses the same key with another body (422)', async () => {
+    await firstAnswer('user:u1', 'k-1', { name: 'ci' }, 201, { id: 'a1' });
+    await expect(store.begin('user:u1', ROUTE, 'k-1', { name: 'other' })).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it('answers 409 to a duplicate while the first request is still in flight', async () => {
+    const first = await store.begin('user:u1', ROUTE, 'k-2', { name: 'ci' });
+    expect(first.kind).toBe('proceed');
+    await expect(store.begin('user:u1', ROUTE, 'k-2', { name: 'ci' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_REQUEST_IN_PROGRESS',
+    });
+    await expect(store.begin('user:u1', ROUTE, 'k-2', { name: 'ci' })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('lets the client retry after a failed first attempt', async () => {
+    const first = await store.begin('user:u1', ROUTE, 'k-3', { name: 'ci' });
+    if (first.kind !== 'proceed') throw new Error('expected to proceed');
+    await store.release(first.claim);
+    expect((await store.begin('user:u1', ROUTE, 'k-3', { name: 'ci' })).kind).toBe('proceed');
+  });
+
+  it('release does not remove a completed answer', async () => {
+    const first = await store.begin('user:u1', ROUTE, 'k-4', {});
+    if (first.kind !== 'proceed') throw new Error('expected to proceed');
+    await store.complete(first.claim, 201, { id: 'x' });
+    await store.release(first.claim);
+    expect((await store.begin('user:u1', ROUTE, 'k-4', {})).kind).toBe('replay');
+  });
+
+  it('scopes keys by caller and route', async () => {
+    await firstAnswer('user:u1', 'shared', { name: 'ci' }, 201, { id: 'a1' });
+    expect((await store.begin('user:u2', ROUTE, 'shared', { name: 'ci' })).kind).toBe('proceed');
+    expect((await store.begin('user:u1', 'POST:/api/v1/tasks', 'shared', { name: 'ci' })).kind).toBe('proceed');
+  });
+
+  it('keeps answers for the configured TTL, never storing the raw key', async () => {
+    await firstAnswer('user:u1', 'secret-ish-key', { name: 'ci' }, 201, { id: 'a1' });
+    const keys = await redis.keys(`${prefix}idem:*`);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain('secret-ish-key');
+    const ttl = await redis.ttl(keys[0]);
+    expect(ttl).toBeGreaterThan(86_000);
+    expect(ttl).toBeLessThanOrEqual(86_400);
+  });
+
+  it('hashes bodies canonically', () => {
+    expect(hashBody({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(hashBody({ b: [1, { d: 3, c: 2 }], a: 1 }));
+    expect(hashBody({ a: 1 })).not.toBe(hashBody({ a: '1' }));
+    expect(hashBody(undefined)).toBe(hashBody(null));
+  });
+
+  it('is unavailable (503), not broken, when Redis is down', async () => {
+    const dead = await deadRedis();
+    try {
+      const s = new IdempotencyStore(dead, prefix, 60);
+      await expect(s.begin('user:u1', ROUTE, 'k', {})).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});

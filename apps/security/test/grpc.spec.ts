@@ -1,0 +1,190 @@
+import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import type { RunningService } from '@aether/service-kit';
+import { createTempDatabase, createTempVhost, freePort, waitFor, type TempResource } from '@aether/testing';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import amqp from 'amqplib';
+
+/**
+ * The whole app as it runs in production (kit bootstrap, gRPC server, guard, error mapping,
+ * outbox relay to RabbitMQ), driven over real gRPC.
+ */
+describe('security over gRPC (full app)', () => {
+  let database: TempResource;
+  let vhost: TempResource;
+  let svc: RunningService;
+  let client: grpc.Client & Record<string, Function>;
+  let httpPort: number;
+  let amqpConn: amqp.ChannelModel;
+  const received: { routingKey: string; body: any }[] = [];
+  const ADMIN = { email: 'admin@grpc.test', password: 'admin password 1' };
+
+  beforeAll(async () => {
+    database = await createTempDatabase('security_grpc');
+    vhost = await createTempVhost('security_grpc');
+    // A consumer bound before the app starts, to see what the outbox relay publishes.
+    amqpConn = await amqp.connect(vhost.url);
+    const ch = await amqpConn.createChannel();
+    await ch.assertExchange('aether.events', 'topic', { durable: true });
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(queue, 'aether.events', 'security.#');
+    await ch.consume(queue, (m) => m && received.push({ routingKey: m.fields.routingKey, body: JSON.parse(m.content.toString()) }), { noAck: true });
+
+    const grpcPort = await freePort();
+    httpPort = await freePort();
+    Object.assign(process.env, {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      BIND_HOST: '127.0.0.1',
+      GRPC_PORT: String(grpcPort),
+      HTTP_PORT: String(httpPort),
+      DATABASE_URL: database.url,
+      RABBITMQ_URL: vhost.url,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      SHUTDOWN_GRACE_MS: '5000',
+    });
+    // The app module reads (and validates) process.env when it is loaded.
+    const [{ bootstrapService }, { AppModule }] = await Promise.all([import('@aether/service-kit'), import('../src/app.module')]);
+    svc = await bootstrapService({ name: 'security', module: AppModule, grpc: 'security' });
+
+    const def = protoLoader.loadSync(protoFile('security'), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const pkg = grpc.loadPackageDefinition(def) as any;
+    client = new pkg.aether.security.v1.SecurityService(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await svc?.shutdown();
+    await amqpConn?.close();
+    await vhost?.drop();
+    await database?.drop();
+  });
+
+  function call<T = any>(method: string, req: object, token?: string): Promise<T> {
+    const md = new grpc.Metadata();
+    if (token) md.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) =>
+      client[method](req, md, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
+    );
+  }
+  async function failure(p: Promise<unknown>) {
+    const err = (await p.then(() => undefined, (e) => e)) as grpc.ServiceError;
+    if (!err) throw new Error('expected the call to fail');
+    return { status: err.code, code: err.metadata.get('x-error-code')[0], violations: err.metadata.get('x-field-violations')[0] };
+  }
+
+  it('serves readiness and the JWKS over HTTP, the same keys as GetJwks', async () => {
+    expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/.well-known/jwks.json`);
+    expect(res.status).toBe(200);
+    const http = await res.json();
+    const rpc = await call('getJwks', {});
+    expect(http.keys).toHaveLength(1);
+    expect(http.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(http.keys[0]).not.toHaveProperty('d');
+    expect(rpc.keys[0]).toMatchObject({ kid: http.keys[0].kid, x: http.keys[0].x, y: http.keys[0].y });
+  });
+
+  it('register → login → GetMe; errors carry their status and code', async () => {
+    const user = await call('register', { email: 'Dev@grpc.test', password: 'developer pass', name: 'Dev' });
+    expect(user).toMatchObject({ email: 'dev@grpc.test', roles: ['developer'] });
+    expect(Date.parse(user.createdAt)).not.toBeNaN();
+
+    expect(await failure(call('register', { email: 'DEV@GRPC.TEST', password: 'developer pass', name: 'Dev' }))).toMatchObject({
+      status: grpc.status.ALREADY_EXISTS,
+      code: 'EMAIL_TAKEN',
+    });
+    const bad = await failure(call('register', { email: 'x', password: 'short', name: '' }));
+    expect(bad).toMatchObject({ status: grpc.status.INVALID_ARGUMENT, code: 'VALIDATION_FAILED' });
+    expect(JSON.parse(bad.violations as string).map((v: { field: string }) => v.field).sort()).toEqual(['email', 'name', 'password']);
+
+    expect(await failure(call('login', { email: 'dev@grpc.test', password: 'nope nope nope' }))).toMatchObject({
+      status: grpc.status.UNAUTHENTICATED,
+      code: 'INVALID_CREDENTIALS',
+    });
+    const pair = await call('login', { email: 'dev@grpc.test', password: 'developer pass', clientIp: '203.0.113.9' });
+    expect(pair.tokenType).toBe('Bearer');
+
+    const me = await call('getMe', {}, pair.accessToken);
+    expect(me).toMatchObject({ id: user.id, email: 'dev@grpc.test', name: 'Dev', roles: ['developer'] });
+    expect(me.permissions).toContain('apikeys:manage');
+    expect(await failure(call('getMe', {}))).toMatchObject({ status: grpc.status.UNAUTHENTICATED });
+    expect(await failure(call('getMe', {}, 'garbage'))).toMatchObject({ status: grpc.status.UNAUTHENTICATED });
+
+    const next = await call('refresh', { refreshToken: pair.refreshToken });
+    expect(await failure(call('refresh', { refreshToken: pair.refreshToken }))).toMatchObject({ code: 'TOKEN_REUSED' });
+    expect(await failure(call('refresh', { refreshToken: next.refreshToken }))).toMatchObject({ code: 'TOKEN_INVALID' });
+    await call('logout', { refreshToken: next.refreshToken });
+  });
+
+  it('API keys: create (secret once), authenticate with narrowed perms, list, revoke', async () => {
+    await call('register', { email: 'keys@grpc.test', password: 'developer pass', name: 'Keys' });
+    const { accessToken } = await call('login', { email: 'keys@grpc.test', password: 'developer pass' });
+    const created = await call('createApiKey', { name: 'ci', scopes: ['tasks:read'] }, accessToken);
+    expect(created.key).toMatch(/^ak_/);
+    expect(created.expiresAt).toBe('');
+
+    const auth = await call('authenticateApiKey', { key: created.key });
+    expect(auth).toMatchObject({ apiKeyId: created.id, expiresIn: 300 });
+    const me = await call('getMe', {}, auth.accessToken);
+    expect(me.permissions).toEqual(['tasks:read']);
+    // A key-derived token cannot manage keys: its scopes do not include apikeys:manage.
+    expect(await failure(call('listApiKeys', {}, auth.accessToken))).toMatchObject({ status: grpc.status.PERMISSION_DENIED });
+
+    const list = await call('listApiKeys', { page: { limit: 10 } }, accessToken);
+    expect(list.items).toEqual([expect.objectContaining({ id: created.id, prefix: created.prefix, scopes: ['tasks:read'] })]);
+    expect(JSON.stringify(list)).not.toContain(created.key);
+
+    await call('revokeApiKey', { id: created.id }, accessToken);
+    expect(await failure(call('authenticateApiKey', { key: created.key }))).toMatchObject({
+      status: grpc.status.UNAUTHENTICATED,
+      code: 'API_KEY_INVALID',
+    });
+    expect(await failure(call('revokeApiKey', { id: created.id }, accessToken))).toMatchObject({ status: grpc.status.NOT_FOUND });
+  });
+
+  it('admin-only RPCs: developers get PERMISSION_DENIED, the bootstrapped admin gets through', async () => {
+    const dev = await call('login', { email: 'dev@grpc.test', password: 'developer pass' });
+    expect(await failure(call('listUsers', {}, dev.accessToken))).toMatchObject({ status: grpc.status.PERMISSION_DENIED });
+    expect(await failure(call('listAuditEvents', {}, dev.accessToken))).toMatchObject({ status: grpc.status.PERMISSION_DENIED });
+
+    const admin = await call('login', ADMIN);
+    const users = await call('listUsers', { page: { limit: 100 } }, admin.accessToken);
+    const devUser = users.items.find((u: { email: string }) => u.email === 'dev@grpc.test');
+    expect(users.items[0]).toMatchObject({ email: ADMIN.email, roles: ['admin'] });
+
+    expect(await failure(call('setUserRoles', { userId: devUser.id, roles: ['root'] }, admin.accessToken))).toMatchObject({
+      status: grpc.status.INVALID_ARGUMENT,
+    });
+    expect(
+      await failure(call('setUserRoles', { userId: '00000000-0000-4000-8000-000000000000', roles: ['viewer'] }, admin.accessToken)),
+    ).toMatchObject({ status: grpc.status.NOT_FOUND });
+    const changed = await call('setUserRoles', { userId: devUser.id, roles: ['viewer'] }, admin.accessToken);
+    expect(changed.roles).toEqual(['viewer']);
+
+    const audit = await call('listAuditEvents', { page: { limit: 100 } }, admin.accessToken);
+    expect(audit.items[0]).toMatchObject({ type: 'user.roles_changed', subjectId: devUser.id });
+    expect(JSON.parse(audit.items[0].detailsJson)).toMatchObject({ roles: ['viewer'] });
+    const failedOnly = await call('listAuditEvents', { type: 'login.failed' }, admin.accessToken);
+    expect(failedOnly.items.length).toBeGreaterThan(0);
+    expect(failedOnly.items.every((e: { type: string }) => e.type === 'login.failed')).toBe(true);
+  });
+
+  it('publishes the outbox events to RabbitMQ as CloudEvents', async () => {
+    const types = [
+      'security.user.registered',
+      'security.user.logged_in',
+      'security.login.failed',
+      'security.token.reused',
+      'security.apikey.created',
+      'security.apikey.revoked',
+      'security.user.roles_changed',
+    ];
+    await waitFor(() => types.every((t) => received.some((m) => m.routingKey === t)), { timeoutMs: 10000, what: 'all event types' });
+    const registered = received.find((m) => m.routingKey === 'security.user.registered' && m.body.data.email === 'dev@grpc.test')!;
+    expect(registered.body).toMatchObject({ specversion: '1.0', type: 'security.user.registered', source: 'security' });
+    expect(registered.body.subject).toBe(registered.body.data.userId);
+    expect(JSON.stringify(received)).not.toMatch(/developer pass|admin password|\$argon2|ak_[A-Za-z0-9_-]{43}|rt_/);
+  });
+});

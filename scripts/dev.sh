@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs the whole platform on this machine without Docker: installs what is missing, builds,
+# makes sure PostgreSQL, Redis, RabbitMQ and a MongoDB-compatible server answer (starting local
+# ones), creates the databases, starts every service as a Node process, prints the gateway URL
+# and stops everything cleanly on Ctrl-C. Settings: any variable below can be overridden from
+# the environment (see README "Configuration").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[dev] installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund || exit 1
+fi
+need_mongo=""; [ -f apps/analytics/src/main.ts ] && need_mongo="--mongo"
+bash scripts/infra.sh $need_mongo || { echo "[dev] start the missing infrastructure (or: docker compose up -d postgres redis rabbitmq mongo) and retry"; exit 1; }
+bash scripts/build.sh || exit 1
+
+PG_URL=${DEV_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+for db in aether_security aether_task_manager; do
+  psql "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
+    || { psql "$PG_URL/postgres" -qc "CREATE DATABASE $db" && echo "[dev] created database $db"; }
+done
+
+export NODE_ENV=${NODE_ENV:-development}
+export LOG_LEVEL=${LOG_LEVEL:-info}
+export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+export AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:9101/.well-known/jwks.json}
+export SECURITY_GRPC_URL=${SECURITY_GRPC_URL:-127.0.0.1:50051}
+export TASK_MANAGER_GRPC_URL=${TASK_MANAGER_GRPC_URL:-127.0.0.1:50052}
+export ANALYTICS_GRPC_URL=${ANALYTICS_GRPC_URL:-127.0.0.1:50053}
+export ADMIN_EMAIL=${ADMIN_EMAIL:-admin@aether.local}
+export ADMIN_PASSWORD=${ADMIN_PASSWORD:-change-me-now-please}
+GATEWAY_PORT=${GATEWAY_PORT:-8080}
+
+pids=()
+stop_all() {
+  trap - INT TERM
+  echo; echo "[dev] stopping services"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  echo "[dev] stopped"
+  exit 0
+}
+trap stop_all INT TERM
+
+# start <app> <http port> [VAR=value ...]
+start() {
+  local app=$1 http=$2; shift 2
+  [ -f "dist/apps/$app/src/main.js" ] || return 0
+  ( env HTTP_PORT="$http" "$@" node --enable-source-maps -r ./dist/libs/service-kit/src/tracing/tracing.js \
+      "dist/apps/$app/src/main.js" 2>&1 | sed -u "s/^/[$app] /" ) &
+  pids+=($!)
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && { echo "[dev] $app ready on :$http"; return 0; }
+    sleep 0.2
+  done
+  echo "[dev] $app did not become ready on :$http (see its log lines above)"
+}
+
+start security 9101 GRPC_PORT=50051 DATABASE_URL="${SECURITY_DATABASE_URL:-$PG_URL/aether_security}"
+start task-manager 9102 GRPC_PORT=50052 DATABASE_URL="${TASK_MANAGER_DATABASE_URL:-$PG_URL/aether_task_manager}"
+start analytics 9103 GRPC_PORT=50053 MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:27017/aether_analytics}"
+start api-gateway "$GATEWAY_PORT"
+
+echo
+echo "[dev] Aether is up: http://127.0.0.1:$GATEWAY_PORT  (API docs: http://127.0.0.1:$GATEWAY_PORT/docs)"
+echo "[dev] admin login: $ADMIN_EMAIL (password from ADMIN_PASSWORD). Ctrl-C stops everything."
+wait
