@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AuthModule, GrpcAuthGuard } from '@aether/auth';
+import { AuthModule } from '@aether/auth';
 import { AmqpReadiness, MessagingModule } from '@aether/messaging';
 import { MetricsService, MongooseReadiness, ServiceKitModule } from '@aether/service-kit';
 import { AnalyticsEnv } from './config/analytics.env';
@@ -30,6 +29,5 @@ import { RetentionModule } from './retention/retention.module';
     QueriesModule,
     RetentionModule,
   ],
-  providers: [{ provide: APP_GUARD, useClass: GrpcAuthGuard }],
 })
 export class AppModule {}

@@ -78,7 +78,7 @@ describe('security over gRPC (full app)', () => {
     expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
     const res = await fetch(`http://127.0.0.1:${httpPort}/.well-known/jwks.json`);
     expect(res.status).toBe(200);
-    const http = await res.json();
+    const http = (await res.json()) as { keys: Record<string, string>[] };
     const rpc = await call('getJwks', {});
     expect(http.keys).toHaveLength(1);
     expect(http.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });

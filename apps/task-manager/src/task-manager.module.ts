@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { AuthModule, GrpcAuthGuard } from '@aether/auth';
+import { AuthModule } from '@aether/auth';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { RemindersModule } from './reminders/reminders.module';
@@ -13,6 +12,5 @@ import { TasksModule } from './tasks/tasks.module';
  */
 @Module({
   imports: [AuthModule.forRoot(), DatabaseModule, EventsModule, TasksModule, SchedulesModule, RemindersModule],
-  providers: [{ provide: APP_GUARD, useClass: GrpcAuthGuard }],
 })
 export class TaskManagerModule {}

@@ -1,12 +1,12 @@
+import { UnavailableError } from '@aether/service-kit';
 /**
  * The broker cannot take the message now (not connected, or no confirm within the timeout).
  * Publishing fails fast instead of buffering; producers that must not lose events use the outbox.
  */
-export class MessagingUnavailableError extends Error {
-  readonly code = 'MESSAGING_UNAVAILABLE';
+export class MessagingUnavailableError extends UnavailableError {
   constructor(message = 'The message broker is unavailable', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MessagingUnavailableError';
+    super(message, 'MESSAGING_UNAVAILABLE');
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
 

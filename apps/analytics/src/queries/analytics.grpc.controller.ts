@@ -1,8 +1,8 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { analyticsV1 } from '@aether/contracts';
-import { hasPermissions, principalFrom, RequirePermissions } from '@aether/auth';
+import { GrpcAuthGuard, hasPermissions, principalFrom, RequirePermissions } from '@aether/auth';
 import { ValidationError } from '@aether/service-kit';
 import type { Granularity } from '../events/buckets';
 import type { EventDoc } from '../events/event-record';
@@ -37,8 +37,12 @@ function toStoredEvent(doc: EventDoc): analyticsV1.StoredEvent {
   };
 }
 
-/** gRPC transport of the analytics queries: caller and visibility here, figures in the services. */
+/**
+ * gRPC transport of the analytics queries: caller and visibility here, figures in the services.
+ * The guard is bound here, not as APP_GUARD: the kit's gRPC server has its own application config.
+ */
 @Controller()
+@UseGuards(GrpcAuthGuard)
 export class AnalyticsGrpcController {
   constructor(
     private readonly summaries: SummaryService,

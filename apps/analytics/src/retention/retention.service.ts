@@ -27,6 +27,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.timer) return; // bootstrap hooks can run twice in a hybrid (HTTP + gRPC) app
     const sweep = () => {
       this.running ??= this.purge()
         .catch((e) => this.logger.warn(`Retention delete failed (will retry): ${(e as Error).message}`))

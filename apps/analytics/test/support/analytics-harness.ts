@@ -6,7 +6,7 @@ import * as amqp from 'amqplib';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { protoFile, protoRoot, PROTO_LOADER_OPTIONS } from '@aether/contracts';
 import { createTempMongoDatabase, createTempVhost, freePort, type TempResource } from '@aether/testing';
-import type { RunningService } from '@aether/service-kit';
+import type { INestApplication } from '@nestjs/common';
 
 /** Serves a JWKS and signs access tokens like the security service (ES256, iss/aud defaults). */
 export class TestTokens {
@@ -62,7 +62,7 @@ export class AnalyticsHarness {
   mongo!: TempResource;
   vhost!: TempResource;
   tokens!: TestTokens;
-  service!: RunningService;
+  app!: INestApplication;
   private client!: grpc.Client & Record<string, Unary>;
   private amqpConn?: amqp.ChannelModel;
   private channel?: amqp.ConfirmChannel;
@@ -89,7 +89,7 @@ export class AnalyticsHarness {
     // Imported only now: ServiceKitModule.forRoot reads process.env when app.module is loaded.
     const { bootstrapService } = await import('@aether/service-kit');
     const { AppModule } = await import('../../src/app.module');
-    this.service = await bootstrapService({ name: 'analytics', module: AppModule, grpc: 'analytics' });
+    this.app = (await bootstrapService({ name: 'analytics', module: AppModule, grpc: 'analytics' })).app;
 
     const def = protoLoader.loadSync(protoFile('analytics'), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const pkg = grpc.loadPackageDefinition(def) as any;
@@ -98,7 +98,7 @@ export class AnalyticsHarness {
   }
 
   get<T>(token: { new (...a: any[]): T } | string | symbol): T {
-    return this.service.app.get(token as any, { strict: false });
+    return this.app.get(token as any, { strict: false });
   }
 
   call<T = any>(method: 'getSummary' | 'getTimeseries' | 'listEvents', req: object, token: string): Promise<T> {
@@ -127,7 +127,7 @@ export class AnalyticsHarness {
     this.client?.close();
     await this.channel?.close().catch(() => undefined);
     await this.amqpConn?.close().catch(() => undefined);
-    await this.service?.app.close();
+    await this.app?.close();
     await Promise.all([this.mongo?.drop(), this.vhost?.drop(), this.tokens?.stop()]);
   }
 }

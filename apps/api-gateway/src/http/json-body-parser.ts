@@ -10,16 +10,19 @@ export class MalformedJsonError extends ValidationError {
 }
 
 /**
- * Replaces the JSON body parser with one that fails with MalformedJsonError, and accepts an
- * empty body (a DELETE or POST sent with a JSON content type but nothing in it) as no body.
- * Fastify's default parser is kept for the parsing itself (prototype-poisoning protection).
+ * The public API speaks JSON only: every other body parser (Fastify's text/plain, Nest's
+ * urlencoded) is removed, so other content types are a 415. The JSON parser fails with
+ * MalformedJsonError and takes an empty body (a POST/DELETE with a JSON content type but
+ * nothing in it) as no body. Fastify's own parser does the parsing (prototype-poisoning
+ * protection). Routes that need raw or multipart bodies (webhooks, uploads) add their parser
+ * after this runs.
  */
 export function installJsonBodyParser(adapter: FastifyAdapter): void {
   // Nest registers its parsers once (idempotent); doing it first means it never re-adds them later.
   adapter.registerParserMiddleware();
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   const parse = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeContentTypeParser('application/json');
+  fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) {
       done(null, undefined);

@@ -1,6 +1,6 @@
 import { principalFrom, Public, RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { Controller } from '@nestjs/common';
+import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
 import { toIso } from '../common/time';
@@ -12,7 +12,7 @@ type ApiKeysRpc = Pick<
   'authenticateApiKey' | 'createApiKey' | 'listApiKeys' | 'revokeApiKey'
 >;
 
-@Controller()
+@SecurityGrpcController()
 export class ApiKeysGrpcController implements ApiKeysRpc {
   constructor(private readonly apiKeys: ApiKeysService) {}
 

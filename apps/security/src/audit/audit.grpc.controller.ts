@@ -1,11 +1,11 @@
 import { RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { Controller } from '@nestjs/common';
+import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditLogService } from './audit-log.service';
 
-@Controller()
+@SecurityGrpcController()
 export class AuditGrpcController implements Pick<securityV1.SecurityServiceController, 'listAuditEvents'> {
   constructor(private readonly audit: AuditLogService) {}
 

@@ -1,13 +1,13 @@
 import { Public } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { Controller } from '@nestjs/common';
+import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import { GrpcMethod } from '@nestjs/microservices';
 import { SessionsService } from './sessions.service';
 
 type SessionsRpc = Pick<securityV1.SecurityServiceController, 'login' | 'refresh' | 'logout'>;
 
 /** Credentials in the request body authenticate these calls; no access token is needed. */
-@Controller()
+@SecurityGrpcController()
 @Public()
 export class SessionsGrpcController implements SessionsRpc {
   constructor(private readonly sessions: SessionsService) {}

@@ -1,6 +1,6 @@
 import { permissionsForRoles, principalFrom, Public, RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { Controller } from '@nestjs/common';
+import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
 import { toUserMessage } from './user.mapper';
@@ -8,7 +8,7 @@ import { UsersService } from './users.service';
 
 type UsersRpc = Pick<securityV1.SecurityServiceController, 'register' | 'getMe' | 'listUsers' | 'setUserRoles'>;
 
-@Controller()
+@SecurityGrpcController()
 export class UsersGrpcController implements UsersRpc {
   constructor(private readonly users: UsersService) {}
 

@@ -12,6 +12,7 @@ import { DatabaseModule } from '../../src/database/database.module';
 import { OutboxSecurityEventPublisher } from '../../src/events/outbox-security-event.publisher';
 import { SecurityEventPublisher } from '../../src/events/security-event.publisher';
 import { KeysModule } from '../../src/keys/keys.module';
+import { securityAuthModule } from '../../src/keys/security-auth.module';
 import { SessionsModule } from '../../src/sessions/sessions.module';
 import { UsersModule } from '../../src/users/users.module';
 
@@ -82,6 +83,7 @@ export async function createSecurityTestApp(
         TestCoreModule.forRoot(env, clock),
         DatabaseModule,
         KeysModule,
+        securityAuthModule(),
         AuditModule,
         UsersModule,
         SessionsModule,

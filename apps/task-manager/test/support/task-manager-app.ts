@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { credentials, loadPackageDefinition, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
-import { GrpcHealth, grpcServerOptions, loadEnv, ServiceKitModule } from '@aether/service-kit';
+import { GrpcExceptionFilter, GrpcHealth, grpcServerOptions, loadEnv, ServiceKitModule } from '@aether/service-kit';
 import { createTempDatabase, createTempVhost, freePort, type TempResource } from '@aether/testing';
 import { DataSource } from 'typeorm';
 import { TaskManagerEnv } from '../../src/config/task-manager.env';
@@ -61,12 +61,15 @@ export async function startTaskManager(stores: TestStores, env: Record<string, s
   }).compile();
   const app = moduleRef.createNestApplication(new FastifyAdapter());
   if (grpcPort) {
-    app.connectMicroservice(grpcServerOptions('task-manager', `127.0.0.1:${grpcPort}`, new GrpcHealth('aether.task_manager.v1.TaskManagerService')), {
-      inheritAppConfig: true,
-    });
-    await app.startAllMicroservices();
+    // As bootstrapService does: the kit's error mapping applies to the gRPC server.
+    const server = app.connectMicroservice(
+      grpcServerOptions('task-manager', `127.0.0.1:${grpcPort}`, new GrpcHealth('task-manager')),
+      { deferInitialization: true },
+    );
+    server.useGlobalFilters(new GrpcExceptionFilter());
   }
   await app.init();
+  if (grpcPort) await app.startAllMicroservices();
   return {
     app,
     db: app.get(DataSource),

@@ -17,6 +17,8 @@ if (enabled && process.env.OTEL_SDK_DISABLED !== 'true') {
         '@opentelemetry/instrumentation-fs': { enabled: false },
         '@opentelemetry/instrumentation-dns': { enabled: false },
         '@opentelemetry/instrumentation-net': { enabled: false },
+        // @aether/messaging makes its own publish/consume spans with trace context in headers.
+        '@opentelemetry/instrumentation-amqplib': { enabled: false },
       }),
     ],
   });
