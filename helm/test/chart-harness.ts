@@ -2,7 +2,7 @@
 // parse the objects, compute the effective values the way the chart does (values.yaml ⊕ -f files,
 // then defaults ⊕ services.<name>), and validate objects against the Kubernetes API schemas.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
@@ -171,4 +171,24 @@ export function validateObject(obj: K8sObject): void {
 
 export function helmVersion(): string {
   return execFileSync(helm(), ['version', '--template', '{{.Version}}'], { encoding: 'utf8' }).trim();
+}
+
+/** templates/NOTES.txt as `helm install` would print it. helm template does not render NOTES,
+ * so a copy of the chart renders it into a ConfigMap through `tpl`. */
+export function renderNotes(valueFiles: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aether-notes-'));
+  try {
+    const chart = join(dir, 'aether');
+    cpSync(CHART, chart, { recursive: true, dereference: true });
+    cpSync(join(chart, 'templates/NOTES.txt'), join(chart, 'notes.src'));
+    writeFileSync(
+      join(chart, 'templates/zz-notes.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: notes }\ndata:\n  notes: {{ tpl (.Files.Get "notes.src") . | toJson }}\n',
+    );
+    const res = runHelm(['template', 'aether', chart, '--namespace', 'aether', '--kube-version', KUBE_VERSION, '--show-only', 'templates/zz-notes.yaml', ...valueFiles.flatMap((f) => ['-f', f])]);
+    if (res.status !== 0) throw new Error(`NOTES.txt does not render: ${res.stderr}`);
+    return (parseYaml(res.stdout) as Obj).data.notes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

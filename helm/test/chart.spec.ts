@@ -16,6 +16,7 @@ import {
   loadValues,
   podSpecs,
   renderChart,
+  renderNotes,
   selects,
   validateObject,
 } from './chart-harness';
@@ -288,6 +289,13 @@ describe.each(PROFILES)('helm chart with %s values', (_profile, files) => {
         for (const p of rule.http.paths) expect(p.backend.service).toEqual({ name: svc.name, port: { name: 'http' } });
       }
     }
+  });
+
+  it('prints NOTES that list every service and the public address', () => {
+    const notes = renderNotes(files);
+    for (const name of services.keys()) expect(notes).toContain(`- ${name} `);
+    const gateway = services.get('api-gateway')!;
+    for (const h of gateway.ingress.hosts) if (h.host) expect(notes).toContain(`${h.host}/api/v1`);
   });
 
   it('carries the ServiceAccount annotations (IRSA / Workload Identity) from the values', () => {

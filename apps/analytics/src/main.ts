@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { bootstrapService } from '@aether/service-kit';
 import { AppModule } from './app.module';
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RedisReadiness, ServiceKitModule } from '@aether/service-kit';
 import { GatewayEnv } from './config/gateway.env';
 import { GatewayCoreModule } from './core/gateway-core.module';
+import { AnalyticsRoutesModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthRoutesModule } from './auth/auth.module';
@@ -19,6 +20,7 @@ import { UsersModule } from './users/users.module';
     ApiKeysModule,
     UsersModule,
     AuditModule,
+    AnalyticsRoutesModule,
     JwksModule,
   ],
 })

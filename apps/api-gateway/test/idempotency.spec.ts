@@ -25,16 +25,16 @@ describe('IdempotencyStore (Redis)', () => {
     await redis.quit();
   });
 
-  async function firstAnswer(scope: string, key: string, body: unknown, status: number, answer: unknown) {
+  async function firstAnswer(scope: string, key: string, body: unknown, status: number, answer: unknown, headers?: Record<string, string>) {
     const outcome = await store.begin(scope, ROUTE, key, body);
     if (outcome.kind !== 'proceed') throw new Error('expected to proceed');
-    await store.complete(outcome.claim, status, answer);
+    await store.complete(outcome.claim, status, answer, headers);
   }
 
   it('replays the first answer for the same key and body (key order does not matter)', async () => {
-    await firstAnswer('user:u1', 'k-1', { name: 'ci', scopes: ['tasks:read'] }, 201, { id: 'a1', key: 'ak_x' });
+    await firstAnswer('user:u1', 'k-1', { name: 'ci', scopes: ['tasks:read'] }, 201, { id: 'a1', key: 'ak_x' }, { location: '/api/v1/api-keys/a1' });
     const again = await store.begin('user:u1', ROUTE, 'k-1', { scopes: ['tasks:read'], name: 'ci' });
-    expect(again).toEqual({ kind: 'replay', status: 201, body: { id: 'a1', key: 'ak_x' } });
+    expect(again).toEqual({ kind: 'replay', status: 201, body: { id: 'a1', key: 'ak_x' }, headers: { location: '/api/v1/api-keys/a1' } });
   });
 
   it('refuses the same key with another body (422)', async () => {

@@ -84,7 +84,7 @@ describe('create', () => {
     await expect(create(alice, { title: 'x'.repeat(200) })).resolves.toBeDefined();
     expect(
       await violationsOf(create(alice, { title: '', priority: 'critical', dueAt: 'tomorrow', assigneeId: 'bob', labels: [''] })),
-    ).toEqual(['title', 'priority', 'labels[0]', 'assigneeId', 'dueAt']);
+    ).toEqual(['title', 'priority', 'labels.0', 'assigneeId', 'dueAt']);
     expect(await violationsOf(create(alice, { dueAt: '2030-02-31T00:00:00Z' }))).toEqual(['dueAt']);
     expect(await violationsOf(create(alice, { dueAt: '2030-01-01T10:00:00' }))).toEqual(['dueAt']);
     expect(Number((await tm.db.query(`SELECT count(*) AS n FROM tasks`))[0].n)).toBe(before + 1);

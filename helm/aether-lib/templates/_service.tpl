@@ -122,10 +122,11 @@ spec:
       {{- end }}
       {{- if $svc.topologySpread.enabled }}
       topologySpreadConstraints:
-        {{- range $key := list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
+        # Across zones as configured; across nodes always best-effort (an HPA may scale past the node count).
+        {{- range $key, $when := dict "topology.kubernetes.io/zone" $svc.topologySpread.whenUnsatisfiable "kubernetes.io/hostname" "ScheduleAnyway" }}
         - topologyKey: {{ $key }}
           maxSkew: {{ $svc.topologySpread.maxSkew }}
-          whenUnsatisfiable: {{ $svc.topologySpread.whenUnsatisfiable }}
+          whenUnsatisfiable: {{ $when }}
           labelSelector:
             matchLabels:
               {{- include "aether-lib.serverSelectorLabels" (list $root $.name) | nindent 14 }}

@@ -100,8 +100,11 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
     );
     grpcServer.useGlobalFilters(new GrpcExceptionFilter());
     grpcServer.useGlobalInterceptors(app.get(GrpcMetricsInterceptor));
+    // Lifecycle hooks run once, through app.init() below, before either server takes traffic.
+    grpcServer.setIsInitHookCalled(true);
   }
   await options.configureHttp?.(app);
+  await app.init();
   if (grpcHealth) await app.startAllMicroservices();
   if (options.listen !== false) await app.listen(env.HTTP_PORT, env.BIND_HOST);
   const httpPort = options.listen === false ? 0 : Number(new URL(await app.getUrl()).port);
@@ -109,7 +112,7 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
   let closing: Promise<void> | undefined;
   const shutdown = (signal = 'shutdown') =>
     (closing ??= (async () => {
-      logger.log({ signal }, 'draining');
+      logger.log({ msg: 'draining', signal });
       lifecycle.shuttingDown = true;
       grpcHealth?.setServing(false);
       if (env.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, env.SHUTDOWN_DRAIN_DELAY_MS));
@@ -136,6 +139,6 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
   }
 
   const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
-  logger.log({ httpPort, grpcPort, startupMs: Math.round(startupMs) }, `${options.name} started`);
+  logger.log({ msg: `${options.name} started`, httpPort, grpcPort, startupMs: Math.round(startupMs) });
   return { app, httpPort, grpcPort, shutdown };
 }

@@ -16,8 +16,19 @@ export class GatewayEnv extends BaseEnv {
   /** Prefix of every Redis key the gateway writes (lets tests and several stacks share a server). */
   @IsString() REDIS_KEY_PREFIX = 'aether:gw:';
 
-  /** host:port of the security service (read by the kit's GrpcClientsModule). */
+  /**
+   * host:port of each upstream gRPC API, read by the kit's GrpcClientsModule. Defaults are the
+   * ports of docs/conventions.md; clients connect lazily, so an unset upstream only fails the
+   * routes that need it (503), never the gateway's start.
+   */
   @IsString() @IsNotEmpty() SECURITY_GRPC_URL = '127.0.0.1:50051';
+  @IsString() @IsNotEmpty() TASK_MANAGER_GRPC_URL = '127.0.0.1:50052';
+  @IsString() @IsNotEmpty() ANALYTICS_GRPC_URL = '127.0.0.1:50053';
+  @IsString() @IsNotEmpty() AI_GATEWAY_GRPC_URL = '127.0.0.1:50054';
+  @IsString() @IsNotEmpty() CODE_ASSISTANT_GRPC_URL = '127.0.0.1:50055';
+  @IsString() @IsNotEmpty() INTEGRATION_HUB_GRPC_URL = '127.0.0.1:50056';
+  @IsString() @IsNotEmpty() DOCKER_MANAGER_GRPC_URL = '127.0.0.1:50057';
+  @IsString() @IsNotEmpty() RAG_GRPC_URL = '127.0.0.1:50058';
 
   /** Where the access-token verification keys are published (security's management port). */
   @IsString() @IsNotEmpty() AUTH_JWKS_URL = 'http://127.0.0.1:9101/.well-known/jwks.json';

@@ -9,6 +9,17 @@ import { IdempotencyStore } from './idempotency.store';
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 const SANE_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Response headers that are part of a created resource's answer and are replayed with it. */
+const REPLAYED_HEADERS = ['location', 'etag'];
+
+function answerHeaders(reply: FastifyReply): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const v = reply.getHeader(name);
+    if (v !== undefined) out[name] = String(v);
+  }
+  return out;
+}
 
 /**
  * Makes a creating POST safe to retry. With an `Idempotency-Key` header the first successful
@@ -39,13 +50,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(this.store.begin(scope, route, key, req.body)).pipe(
       switchMap((outcome) => {
         if (outcome.kind === 'replay') {
-          reply.status(outcome.status).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+          reply.status(outcome.status).headers(outcome.headers).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
           return of(outcome.body ?? undefined);
         }
         return next.handle().pipe(
           concatMap(async (body) => {
             try {
-              await this.store.complete(outcome.claim, reply.statusCode, body);
+              await this.store.complete(outcome.claim, reply.statusCode, body, answerHeaders(reply));
             } catch (err) {
               // The work is done; failing the answer now would invite a duplicate retry.
               this.logger.warn(`could not store idempotent answer: ${(err as Error).message}`);

@@ -24,13 +24,14 @@ interface DoneRecord {
   bodyHash: string;
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 type StoredRecord = PendingRecord | DoneRecord;
 
 export type IdempotencyOutcome =
   | { kind: 'proceed'; claim: IdempotencyClaim }
-  | { kind: 'replay'; status: number; body: unknown };
+  | { kind: 'replay'; status: number; body: unknown; headers: Record<string, string> };
 
 export interface IdempotencyClaim {
   redisKey: string;
@@ -99,13 +100,14 @@ export class IdempotencyStore {
           'A request with this Idempotency-Key is still being processed; retry shortly',
         );
       }
-      return { kind: 'replay', status: existing.status, body: existing.body };
+      return { kind: 'replay', status: existing.status, body: existing.body, headers: existing.headers ?? {} };
     }
     throw new ConflictError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is being processed');
   }
 
-  async complete(claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
-    const done: DoneRecord = { state: 'done', bodyHash: claim.bodyHash, status, body: body ?? null };
+  /** Stores the answer; `headers` are the few that belong to it (Location, ETag). */
+  async complete(claim: IdempotencyClaim, status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
+    const done: DoneRecord = { state: 'done', bodyHash: claim.bodyHash, status, body: body ?? null, headers };
     await this.guard(this.redis.set(claim.redisKey, JSON.stringify(done), 'EX', this.ttlSeconds));
   }
 

@@ -13,7 +13,6 @@ export class SecurityEnv extends BaseEnv {
   /** PEM (PKCS#8, EC P-256) that signs access tokens; `\n` escapes are accepted. */
   @ValidateIf((e: SecurityEnv) => e.NODE_ENV === 'production' && !e.JWT_PRIVATE_KEY_FILE)
   @IsString({ message: 'JWT_PRIVATE_KEY (or JWT_PRIVATE_KEY_FILE) is required in production' })
-  @IsNotEmpty({ message: 'JWT_PRIVATE_KEY (or JWT_PRIVATE_KEY_FILE) is required in production' })
   JWT_PRIVATE_KEY?: string;
 
   @IsOptional() @IsString() @IsNotEmpty() JWT_PRIVATE_KEY_FILE?: string;

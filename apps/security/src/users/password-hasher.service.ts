@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { randomSecret } from '../common/secrets';
 
@@ -9,8 +9,13 @@ const OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallel
 
 /** argon2id password hashing (PHC strings, so parameters can be raised later). */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   private dummyHash?: Promise<string>;
+
+  /** Made at start-up so even the first unknown-email login costs one verification, not a hash too. */
+  onModuleInit(): void {
+    this.dummyHash ??= this.hash(randomSecret());
+  }
 
   hash(password: string): Promise<string> {
     return hash(password, OPTIONS);

@@ -45,7 +45,7 @@ export function labels(v: Violations, field: string, raw: readonly string[]): st
   const out: string[] = [];
   raw.forEach((l, i) => {
     const t = typeof l === 'string' ? l.trim() : '';
-    if (t.length === 0 || t.length > LABEL_MAX) v.add(`${field}[${i}]`, `must be 1 to ${LABEL_MAX} characters`);
+    if (t.length === 0 || t.length > LABEL_MAX) v.add(`${field}.${i}`, `must be 1 to ${LABEL_MAX} characters`);
     else if (!out.includes(t)) out.push(t);
   });
   if (out.length > LABELS_MAX) v.add(field, `must hold at most ${LABELS_MAX} labels`);

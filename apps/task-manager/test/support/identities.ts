@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Metadata } from '@grpc/grpc-js';
 import { permissionsForRoles, type Principal, type Role } from '@aether/auth';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { actorOf, type Actor } from '../../src/common/actor';
 
 /**
@@ -12,7 +12,7 @@ import { actorOf, type Actor } from '../../src/common/actor';
  */
 export class TestIdentities {
   private server?: Server;
-  private privateKey!: CryptoKey;
+  private privateKey!: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   private jwk!: Record<string, unknown>;
 
   async start(): Promise<this> {

@@ -15,7 +15,9 @@ export function loggerOptions(service: string, level: string): Params {
       formatters: { level: (label: string) => ({ level: label }) },
       genReqId: (req) => requestIdOf(req),
       customAttributeKeys: { reqId: 'requestId' },
-      autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
+      autoLogging: {
+        ignore: (req) => QUIET_PATHS.has(((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').split('?')[0]),
+      },
       mixin() {
         const ctx = trace.getActiveSpan()?.spanContext();
         return ctx ? { traceId: ctx.traceId, spanId: ctx.spanId } : {};

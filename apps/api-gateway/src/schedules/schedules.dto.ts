@@ -1,0 +1,103 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { TASK_PRIORITIES } from '../tasks/tasks.dto';
+
+const IfPresent = () => ValidateIf((_o, v) => v !== undefined);
+
+/** The task a schedule creates each time it fires. */
+export class TaskTemplateDto {
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Weekly report' })
+  @MaxLength(200) @Matches(/\S/, { message: 'must not be empty' }) @IsString()
+  title!: string;
+
+  @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
+  @IsOptional() @MaxLength(10000) @IsString()
+  description?: string | null;
+
+  @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'medium' })
+  @IsOptional() @IsIn(TASK_PRIORITIES)
+  priority?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 20 })
+  @IsOptional() @MaxLength(50, { each: true }) @IsString({ each: true }) @ArrayMaxSize(20) @IsArray()
+  labels?: string[];
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
+  @IsOptional() @IsUUID('all', { message: 'must be a UUID' })
+  assigneeId?: string | null;
+}
+
+const CRON_HINT = 'Cron expression: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; @daily etc.';
+
+export class CreateScheduleDto {
+  @ApiProperty({ maxLength: 200, example: 'Monday report' })
+  @MaxLength(200) @Matches(/\S/, { message: 'must not be empty' }) @IsString()
+  name!: string;
+
+  @ApiProperty({ description: CRON_HINT, example: '0 9 * * MON' })
+  @MaxLength(200) @IsString()
+  cron!: string;
+
+  @ApiPropertyOptional({ description: 'IANA time zone the cron expression is read in', default: 'UTC', example: 'Europe/Berlin' })
+  @IsOptional() @MaxLength(64) @IsString()
+  timezone?: string;
+
+  @ApiProperty({ type: TaskTemplateDto })
+  @ValidateNested() @Type(() => TaskTemplateDto) @IsObject() @IsDefined()
+  task!: TaskTemplateDto;
+}
+
+export class UpdateScheduleDto {
+  @ApiPropertyOptional({ description: 'false pauses the schedule; true resumes it from now (missed runs are not made up)' })
+  @IfPresent() @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IfPresent() @MaxLength(200) @Matches(/\S/, { message: 'must not be empty' }) @IsString()
+  name?: string;
+
+  @ApiPropertyOptional({ description: CRON_HINT })
+  @IfPresent() @MaxLength(200) @IsString()
+  cron?: string;
+
+  @ApiPropertyOptional({ description: 'IANA time zone' })
+  @IfPresent() @MaxLength(64) @IsString()
+  timezone?: string;
+}
+
+export class TaskTemplateViewDto {
+  @ApiProperty() title!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ enum: TASK_PRIORITIES }) priority!: string;
+  @ApiProperty({ type: [String] }) labels!: string[];
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) assigneeId!: string | null;
+}
+
+export class ScheduleDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() cron!: string;
+  @ApiProperty({ example: 'UTC' }) timezone!: string;
+  @ApiProperty({ type: TaskTemplateViewDto }) task!: TaskTemplateViewDto;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'null while disabled' }) nextRunAt!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastRunAt!: string | null;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ format: 'uuid' }) ownerId!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}

@@ -1,0 +1,54 @@
+import { EnvValidationError, loadEnv } from '@aether/service-kit';
+import { SecurityEnv } from './security.env';
+
+const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db', RABBITMQ_URL: 'amqp://127.0.0.1' };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadEnv(SecurityEnv, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(EnvValidationError);
+    return (e as EnvValidationError).problems.map((p) => p.variable);
+  }
+  return [];
+}
+
+describe('SecurityEnv', () => {
+  it('has the documented defaults', () => {
+    const env = loadEnv(SecurityEnv, { ...base, NODE_ENV: 'development' });
+    expect(env).toMatchObject({
+      GRPC_PORT: 50051,
+      HTTP_PORT: 9101,
+      AUTH_ISSUER: 'aether-security',
+      AUTH_AUDIENCE: 'aether',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
+      API_KEY_TOKEN_TTL_SECONDS: 300,
+      LOGIN_MAX_FAILURES: 5,
+      LOGIN_FAILURE_WINDOW_SECONDS: 900,
+      LOGIN_LOCKOUT_SECONDS: 900,
+    });
+  });
+
+  it('parses numbers from strings', () => {
+    expect(loadEnv(SecurityEnv, { ...base, NODE_ENV: 'test', LOGIN_MAX_FAILURES: '3' }).LOGIN_MAX_FAILURES).toBe(3);
+    expect(problems({ ...base, NODE_ENV: 'test', LOGIN_MAX_FAILURES: 'many' })).toEqual(['LOGIN_MAX_FAILURES']);
+  });
+
+  it('requires a signing key in production only', () => {
+    expect(problems({ ...base, NODE_ENV: 'production' })).toEqual(['JWT_PRIVATE_KEY']);
+    expect(problems({ ...base, NODE_ENV: 'production', JWT_PRIVATE_KEY_FILE: '/run/secrets/jwt.pem' })).toEqual([]);
+    expect(problems({ ...base, NODE_ENV: 'development' })).toEqual([]);
+  });
+
+  it('requires DATABASE_URL and RABBITMQ_URL', () => {
+    expect(problems({ NODE_ENV: 'test' }).sort()).toEqual(['DATABASE_URL', 'RABBITMQ_URL']);
+  });
+
+  it('takes ADMIN_EMAIL and ADMIN_PASSWORD together, with a real password', () => {
+    expect(problems({ ...base, NODE_ENV: 'test', ADMIN_EMAIL: 'root@example.com' })).toEqual(['ADMIN_PASSWORD']);
+    expect(problems({ ...base, NODE_ENV: 'test', ADMIN_PASSWORD: 'long enough pw' })).toEqual(['ADMIN_EMAIL']);
+    expect(problems({ ...base, NODE_ENV: 'test', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'short' })).toEqual(['ADMIN_PASSWORD']);
+    expect(problems({ ...base, NODE_ENV: 'test', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'long enough pw' })).toEqual([]);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * Event pipeline throughput: events/s from publish (with publisher confirms) on `aether.events`
+ * to stored in analytics (the real consumer in the built service process, micro-batched writes to
+ * FerretDB), against the ceiling of the same broker: raw amqplib publish → consume (ack each).
+ *
+ *   npm run bench -- event-pipeline        (BENCH_EVENTS, default 20000)
+ *
+ * Publisher, broker, analytics and FerretDB share this machine's cores, as in the dev setup.
+ */
+import { randomUUID } from 'node:crypto';
+import * as amqp from 'amqplib';
+import mongoose from 'mongoose';
+import { createTempMongoDatabase, createTempVhost, freePort, startServiceProcess, type TempResource } from '@aether/testing';
+import { machineLine, writeResult } from './support/platform';
+
+const N = Number(process.env.BENCH_EVENTS ?? 20_000);
+const CONFIRM_WINDOW = 1000;
+
+function cloudEvent(i: number): Buffer {
+  const type = i % 3 === 0 ? 'ai-gateway.completion.completed' : 'task-manager.task.created';
+  return Buffer.from(
+    JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: type.split('.')[0],
+      type,
+      subject: `user-${i % 50}`,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: type.startsWith('ai') ? { usage: { promptTokens: 120, completionTokens: 40, costUsd: 0.0003 } } : { id: randomUUID(), title: `task ${i}`, status: 'todo' },
+    }),
+  );
+}
+
+/** Publishes `bodies` with confirms, at most CONFIRM_WINDOW unconfirmed at a time. */
+async function publishAll(ch: amqp.ConfirmChannel, exchange: string, key: (i: number) => string, bodies: Buffer[]): Promise<void> {
+  for (let i = 0; i < bodies.length; i += CONFIRM_WINDOW) {
+    for (let j = i; j < Math.min(i + CONFIRM_WINDOW, bodies.length); j++) {
+      ch.publish(exchange, key(j), bodies[j], { persistent: true, contentType: 'application/cloudevents+json' });
+    }
+    await ch.waitForConfirms();
+  }
+}
+
+async function rawCeiling(url: string, bodies: Buffer[]): Promise<{ eps: number; ms: number }> {
+  const conn = await amqp.connect(url);
+  const pub = await conn.createConfirmChannel();
+  const sub = await conn.createChannel();
+  await pub.assertExchange('bench.raw', 'topic', { durable: true });
+  await sub.assertQueue('bench.raw', { durable: true });
+  await sub.bindQueue('bench.raw', 'bench.raw', '#');
+  await sub.prefetch(1000);
+  let seen = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  await sub.consume('bench.raw', (m) => {
+    if (!m) return;
+    sub.ack(m);
+    if (++seen === bodies.length) done();
+  });
+  const t0 = performance.now();
+  await publishAll(pub, 'bench.raw', () => 'bench.raw.x', bodies);
+  await all;
+  const ms = performance.now() - t0;
+  await conn.close();
+  return { eps: (bodies.length / ms) * 1000, ms };
+}
+
+async function storedCount(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const m = /^analytics_events_stored_total\{[^}]*outcome="inserted"[^}]*\}\s+([0-9.e+]+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function main() {
+  const resources: TempResource[] = [];
+  const vhost = await createTempVhost('bench_events');
+  resources.push(vhost);
+  const mongo = await createTempMongoDatabase('bench_events');
+  resources.push(mongo);
+  const http = await freePort();
+  const svc = await startServiceProcess({
+    app: 'analytics',
+    env: {
+      LOG_LEVEL: 'warn',
+      BIND_HOST: '127.0.0.1',
+      HTTP_PORT: String(http),
+      GRPC_PORT: String(await freePort()),
+      MONGODB_URL: mongo.url,
+      RABBITMQ_URL: vhost.url,
+      AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+    },
+    readyUrl: `http://127.0.0.1:${http}/readyz`,
+    timeoutMs: 60_000,
+  });
+  try {
+    const bodies = Array.from({ length: N }, (_, i) => cloudEvent(i));
+    const raw = await rawCeiling(vhost.url, bodies);
+
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertExchange('aether.events', 'topic', { durable: true });
+    const keys = bodies.map((b) => (JSON.parse(b.toString()) as { type: string }).type);
+    const metricsUrl = `http://127.0.0.1:${http}/metrics`;
+    const t0 = performance.now();
+    await publishAll(ch, 'aether.events', (i) => keys[i], bodies);
+    const publishMs = performance.now() - t0;
+    const deadline = Date.now() + 300_000;
+    while ((await storedCount(metricsUrl)) < N) {
+      if (Date.now() > deadline) throw new Error(`only ${await storedCount(metricsUrl)} of ${N} stored after 5 min`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pipelineMs = performance.now() - t0;
+    await conn.close();
+
+    const db = await mongoose.createConnection(mongo.url).asPromise();
+    const stored = await db.collection('events').countDocuments();
+    await db.close();
+    const eps = (N / pipelineMs) * 1000;
+    const ratio = eps / raw.eps;
+    await writeResult(
+      'event-pipeline',
+      `### Event pipeline: publish (confirms) → analytics consumer → stored in FerretDB
+
+Machine: ${machineLine()}; ${N} events, one publisher with confirms (window ${CONFIRM_WINDOW}); analytics
+as a separate process (prefetch 1000, batches of ≤ 500, FerretDB ${'v1.24.2'} SQLite handler).
+
+| path | events/s | total (ms) | notes |
+| --- | ---: | ---: | --- |
+| raw amqplib publish → consume + ack (ceiling) | ${Math.round(raw.eps)} | ${Math.round(raw.ms)} | same broker, same vhost |
+| publish → analytics stored (events + rollups + task facts) | ${Math.round(eps)} | ${Math.round(pipelineMs)} | publish alone took ${Math.round(publishMs)} ms; ${stored} stored |
+| pipeline / raw | ${(ratio * 100).toFixed(0)} % | | goal ≥ 5,000 events/s and ≥ 50 % of raw |`,
+    );
+    if (stored !== N) throw new Error(`stored ${stored} events, expected ${N}`);
+  } finally {
+    await svc.stop();
+    for (const r of resources.reverse()) await r.drop().catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
