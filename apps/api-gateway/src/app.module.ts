@@ -7,6 +7,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthRoutesModule } from './auth/auth.module';
 import { JwksModule } from './jwks/jwks.module';
+import { TaskManagerRoutesModule } from './tasks/task-manager-routes.module';
 import { UsersModule } from './users/users.module';
 
 @Module({
@@ -21,6 +22,7 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     AuditModule,
     AnalyticsRoutesModule,
+    TaskManagerRoutesModule,
     JwksModule,
   ],
 })

@@ -6,7 +6,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { GrpcServiceName } from '@aether/contracts';
 import type { FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { BaseEnv, EnvValidationError } from './config';
+import { BaseEnv, EnvValidationError, loadEnv } from './config';
+import { ServiceKitModule } from './service-kit.module';
 import { GrpcExceptionFilter, GrpcHealth, grpcServerOptions } from './grpc';
 import { LifecycleState } from './health';
 import { requestIdOf } from './logging';
@@ -44,8 +45,10 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const started = process.hrtime.bigint();
   process.env.AETHER_SERVICE_NAME ??= options.name;
   try {
+    // Fail fast, before Nest logs anything, when the environment is invalid.
+    if (ServiceKitModule.envClass) loadEnv(ServiceKitModule.envClass);
     if (process.env.MIGRATE_ONLY === 'true') {
-      const ctx = await NestFactory.createApplicationContext(options.module, { bufferLogs: true });
+      const ctx = await NestFactory.createApplicationContext(options.module, { bufferLogs: true, abortOnError: false });
       await ctx.close();
       process.stdout.write(`${JSON.stringify({ level: 'info', service: options.name, msg: 'migrations applied' })}\n`);
       process.exit(0);
@@ -68,7 +71,7 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
     genReqId: (req: import("node:http").IncomingMessage) => requestIdOf(req),
     ...options.fastify,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true, abortOnError: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
@@ -93,15 +96,16 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
   if (options.grpc) {
     grpcHealth = new GrpcHealth(options.grpc);
     grpcPort = env.GRPC_PORT;
-    // The gRPC error mapping and RPC metrics apply to the gRPC server only; HTTP keeps its own filters.
+    // One config for both servers, so app-wide guards (APP_GUARD: GrpcAuthGuard) protect every
+    // RPC; the filter maps RPC errors to gRPC status and leaves HTTP errors to Nest's default.
     const grpcServer = app.connectMicroservice<MicroserviceOptions>(
       grpcServerOptions(options.grpc, `${env.BIND_HOST}:${env.GRPC_PORT}`, grpcHealth),
-      { deferInitialization: true },
+      { inheritAppConfig: true, deferInitialization: true },
     );
-    grpcServer.useGlobalFilters(new GrpcExceptionFilter());
-    grpcServer.useGlobalInterceptors(app.get(GrpcMetricsInterceptor));
+    app.useGlobalFilters(new GrpcExceptionFilter(app.getHttpAdapter()));
+    app.useGlobalInterceptors(app.get(GrpcMetricsInterceptor));
     // Lifecycle hooks run once, through app.init() below, before either server takes traffic.
-    grpcServer.setIsInitHookCalled(true);
+    (grpcServer as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
   }
   await options.configureHttp?.(app);
   await app.init();

@@ -1,3 +1,5 @@
+// Decorator metadata must exist before any decorated class loads.
+import 'reflect-metadata';
 export * from './config';
 export * from './errors';
 export * from './grpc';

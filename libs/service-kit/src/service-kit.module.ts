@@ -25,12 +25,17 @@ export interface ServiceKitOptions<E extends BaseEnv> {
 @Global()
 @Module({})
 export class ServiceKitModule {
+  /** The env class of the app being started; bootstrapService validates it before Nest starts. */
+  static envClass?: new () => BaseEnv;
+
   static forRoot<E extends BaseEnv>(options: ServiceKitOptions<E>): DynamicModule {
-    const env = options.envValues ?? loadEnv(options.env);
+    if (!options.envValues) ServiceKitModule.envClass = options.env;
+    // Validated when the app is created (not when the module file loads), so bootstrapService can
+    // report a bad variable and exit 78 instead of crashing at import time.
     const providers: Provider[] = [
-      { provide: options.env, useValue: env },
-      { provide: ENV_TOKEN, useValue: env },
-      ...(options.env === (BaseEnv as unknown) ? [] : [{ provide: BaseEnv, useValue: env }]),
+      { provide: ENV_TOKEN, useFactory: () => options.envValues ?? loadEnv(options.env) },
+      { provide: options.env, useExisting: ENV_TOKEN },
+      ...(options.env === (BaseEnv as unknown) ? [] : [{ provide: BaseEnv, useExisting: ENV_TOKEN }]),
       { provide: SERVICE_NAME, useValue: options.name },
       { provide: MetricsService, useValue: new MetricsService(options.name) },
       { provide: READINESS_PROBES, useValue: options.readiness ?? [] },
@@ -40,7 +45,14 @@ export class ServiceKitModule {
     ];
     return {
       module: ServiceKitModule,
-      imports: [TerminusModule.forRoot({ logger: false }), LoggerModule.forRoot(loggerOptions(options.name, env.LOG_LEVEL))],
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        LoggerModule.forRootAsync({
+          providers: [{ provide: ENV_TOKEN, useFactory: () => options.envValues ?? loadEnv(options.env) }],
+          inject: [ENV_TOKEN],
+          useFactory: (env: BaseEnv) => loggerOptions(options.name, env.LOG_LEVEL),
+        }),
+      ],
       controllers: [HealthController, MetricsController],
       providers,
       exports: [options.env, ENV_TOKEN, BaseEnv, SERVICE_NAME, MetricsService, LifecycleState, ...(options.readiness ?? [])].filter(

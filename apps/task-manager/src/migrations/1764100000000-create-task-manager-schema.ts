@@ -67,17 +67,17 @@ export class CreateTaskManagerSchema1764100000000 implements MigrationInterface 
 
     // Owner branch.
     await q.query(`CREATE INDEX tasks_owner_created_idx ON tasks (owner_id, created_at, id)`);
-    await q.query(`CREATE INDEX tasks_owner_due_idx ON tasks (owner_id, due_sort, id)`);
+    await q.query(`CREATE INDEX tasks_owner_due_idx ON tasks (owner_id, due_sort, created_at, id)`);
     await q.query(`CREATE INDEX tasks_owner_priority_idx ON tasks (owner_id, priority_rank, created_at, id)`);
     // Assignee branch (most tasks have no assignee: partial indexes stay small).
     await q.query(`CREATE INDEX tasks_assignee_created_idx ON tasks (assignee_id, created_at, id) WHERE assignee_id IS NOT NULL`);
-    await q.query(`CREATE INDEX tasks_assignee_due_idx ON tasks (assignee_id, due_sort, id) WHERE assignee_id IS NOT NULL`);
+    await q.query(`CREATE INDEX tasks_assignee_due_idx ON tasks (assignee_id, due_sort, created_at, id) WHERE assignee_id IS NOT NULL`);
     await q.query(
       `CREATE INDEX tasks_assignee_priority_idx ON tasks (assignee_id, priority_rank, created_at, id) WHERE assignee_id IS NOT NULL`,
     );
     // Admin (everyone's tasks).
     await q.query(`CREATE INDEX tasks_created_idx ON tasks (created_at, id)`);
-    await q.query(`CREATE INDEX tasks_due_idx ON tasks (due_sort, id)`);
+    await q.query(`CREATE INDEX tasks_due_idx ON tasks (due_sort, created_at, id)`);
     await q.query(`CREATE INDEX tasks_priority_idx ON tasks (priority_rank, created_at, id)`);
     // Filters that do not follow the sort: label containment and full-text search.
     await q.query(`CREATE INDEX tasks_labels_gin ON tasks USING gin (labels)`);

@@ -52,8 +52,6 @@ export class SchedulesService {
       enabled: true,
       nextRunAt: nextRunAfter(req.cron.trim(), timezone, now),
       lastRunAt: null,
-      createdAt: now,
-      updatedAt: now,
     });
     await this.db.getRepository(ScheduleEntity).insert(schedule);
     return schedule;

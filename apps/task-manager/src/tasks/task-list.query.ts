@@ -13,7 +13,10 @@ export type SortField = (typeof SORT_FIELDS)[number];
  */
 const SORT_KEYS: Record<SortField, { column: string; type: string }[]> = {
   createdAt: [{ column: 'created_at', type: 'timestamptz' }],
-  dueAt: [{ column: 'due_sort', type: 'timestamptz' }],
+  dueAt: [
+    { column: 'due_sort', type: 'timestamptz' },
+    { column: 'created_at', type: 'timestamptz' },
+  ],
   priority: [
     { column: 'priority_rank', type: 'smallint' },
     { column: 'created_at', type: 'timestamptz' },

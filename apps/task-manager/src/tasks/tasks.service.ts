@@ -41,7 +41,6 @@ export class TasksService {
 
   /** Inserts a task and its `created` event inside the caller's transaction (schedules use it). */
   async createWith(m: EntityManager, ownerId: string, input: NewTask, origin?: TaskOrigin): Promise<TaskEntity> {
-    const now = new Date();
     const task = m.create(TaskEntity, {
       ...input,
       id: randomUUID(),
@@ -52,8 +51,6 @@ export class TasksService {
       scheduledFor: origin?.scheduledFor ?? null,
       remindedAt: null,
       completedAt: null,
-      createdAt: now,
-      updatedAt: now,
     });
     await m.insert(TaskEntity, task);
     await this.outbox.publish(m, TaskManagerEvents.taskCreated, ownerId, { task: taskJson(task), ownerId });

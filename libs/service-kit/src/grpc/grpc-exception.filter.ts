@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { Observable, throwError } from 'rxjs';
 import { DomainError, ERROR_CODE_KEY, FIELD_VIOLATIONS_KEY, RETRY_AFTER_KEY, RateLimitedError } from '../errors';
 
@@ -33,11 +34,18 @@ export function toGrpcError(exception: unknown, logger?: Logger): GrpcErrorPaylo
   return { code: GrpcStatus.INTERNAL, message: 'Internal error', details: 'Internal error', metadata };
 }
 
+/**
+ * Global filter of a service: RPC errors get the gRPC mapping; HTTP errors (the management port)
+ * keep Nest's default handling. The gateway installs its own problem+json filter instead.
+ */
 @Catch()
-export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
+export class GrpcExceptionFilter extends BaseExceptionFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger('GrpcExceptionFilter');
   catch(exception: unknown, host: ArgumentsHost): Observable<never> {
-    if (host.getType() !== 'rpc') throw exception;
+    if (host.getType() !== 'rpc') {
+      super.catch(exception, host);
+      return undefined as never;
+    }
     return throwError(() => toGrpcError(exception, this.logger));
   }
 }

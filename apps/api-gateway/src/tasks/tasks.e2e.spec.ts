@@ -1,0 +1,260 @@
+/**
+ * REST → gRPC → PostgreSQL for /api/v1/tasks and /api/v1/schedules: the gateway's real modules
+ * (authentication, rate limit, permissions, validation, idempotency, problem+json) in front of a
+ * real task-manager (gRPC server on a free port, temp database, temp vhost).
+ */
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
+import { loadEnv, ServiceKitModule } from '@aether/service-kit';
+import { TEST_REDIS_URL, uniqueName } from '@aether/testing';
+import { GatewayEnv } from '../config/gateway.env';
+import { GatewayCoreModule } from '../core/gateway-core.module';
+import { gatewayFastifyOptions } from '../gateway-options';
+import { configureGatewayHttp } from '../http/configure-http';
+import { TaskManagerRoutesModule } from './task-manager-routes.module';
+// Test-only: the task-manager side of this end-to-end test (same owner, no runtime coupling).
+import type { TestUser } from '../../../task-manager/test/support/identities';
+import { startTaskManager, TestStores, type StartedApp } from '../../../task-manager/test/support/task-manager-app';
+
+const stores = new TestStores();
+let tm: StartedApp;
+let gw: NestFastifyApplication;
+let redisPrefix: string;
+let alice: TestUser;
+let bob: TestUser;
+let viewer: TestUser;
+
+beforeAll(async () => {
+  await stores.start();
+  tm = await startTaskManager(stores, {}, { grpc: true });
+  redisPrefix = `${uniqueName('gw_tasks')}:`;
+  const env = loadEnv(GatewayEnv, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    AUTH_JWKS_URL: stores.identities.jwksUrl,
+    GRPC_DEADLINE_MS: '5000',
+    TASK_MANAGER_GRPC_URL: `127.0.0.1:${tm.grpcPort}`,
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [ServiceKitModule.forRoot({ name: 'api-gateway', env: GatewayEnv, envValues: env }), GatewayCoreModule, TaskManagerRoutesModule],
+  }).compile();
+  gw = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(gatewayFastifyOptions({})));
+  configureGatewayHttp(gw);
+  await gw.init();
+  await gw.getHttpAdapter().getInstance().ready();
+  [alice, bob, viewer] = await Promise.all([
+    stores.identities.user('developer'),
+    stores.identities.user('developer'),
+    stores.identities.user('viewer'),
+  ]);
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await tm?.close();
+  const redis = new Redis(TEST_REDIS_URL);
+  const keys = await redis.keys(`${redisPrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+  await stores.stop();
+});
+
+interface Res {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: any;
+}
+
+async function call(user: TestUser | undefined, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+  const res = await gw.inject({
+    method: method as 'GET',
+    url,
+    headers: { ...(user ? { authorization: `Bearer ${user.principal.accessToken}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    payload: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { statusCode: res.statusCode, headers: res.headers, body: res.body ? JSON.parse(res.body) : undefined };
+}
+
+const fields = (r: Res) => (r.body.errors ?? []).map((e: { field: string }) => e.field);
+
+describe('/api/v1/tasks', () => {
+  it('creates (201, todo, version 1) and refuses bad input with 400 problem+json', async () => {
+    const r = await call(alice, 'POST', '/api/v1/tasks', { title: 'Release', labels: ['ops'], dueAt: '2030-06-01T12:00:00Z', priority: 'high' });
+    expect([r.statusCode, r.body.code]).toEqual([201, undefined]);
+    expect(r.body).toEqual({
+      id: expect.any(String),
+      title: 'Release',
+      description: null,
+      status: 'todo',
+      priority: 'high',
+      labels: ['ops'],
+      dueAt: '2030-06-01T12:00:00.000Z',
+      assigneeId: null,
+      ownerId: alice.id,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      completedAt: null,
+      version: 1,
+    });
+
+    const bad = [
+      [{ title: '' }, 'title'],
+      [{ title: 'x'.repeat(201) }, 'title'],
+      [{ title: 'x', priority: 'asap' }, 'priority'],
+      [{ title: 'x', dueAt: 'next friday' }, 'dueAt'],
+      [{ title: 'x', assigneeId: 'bob' }, 'assigneeId'],
+      [{ title: 'x', colour: 'red' }, 'colour'],
+    ] as const;
+    for (const [body, field] of bad) {
+      const res = await call(alice, 'POST', '/api/v1/tasks', body);
+      expect([res.statusCode, res.headers['content-type']]).toEqual([400, expect.stringContaining('application/problem+json')]);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(fields(res)).toContain(field);
+    }
+  });
+
+  it('replays a POST with the same Idempotency-Key instead of creating twice', async () => {
+    const body = { title: 'exactly once', labels: ['idem'] };
+    const first = await call(alice, 'POST', '/api/v1/tasks', body, { 'idempotency-key': 'k-1' });
+    const again = await call(alice, 'POST', '/api/v1/tasks', body, { 'idempotency-key': 'k-1' });
+    expect(first.statusCode).toBe(201);
+    expect(again).toMatchObject({ statusCode: 201, body: first.body });
+    const list = await call(alice, 'GET', '/api/v1/tasks?label=idem');
+    expect(list.body.items).toHaveLength(1);
+    expect((await call(alice, 'POST', '/api/v1/tasks', { title: 'other' }, { 'idempotency-key': 'k-1' })).statusCode).toBe(422);
+  });
+
+  it('GET has the version as ETag; PATCH honours If-Match (412 VERSION_CONFLICT) and clears with null', async () => {
+    const { body: t } = await call(alice, 'POST', '/api/v1/tasks', { title: 'etag me', dueAt: '2030-01-01T00:00:00Z', assigneeId: bob.id });
+    const got = await call(alice, 'GET', `/api/v1/tasks/${t.id}`);
+    expect([got.statusCode, got.headers.etag]).toEqual([200, '"1"']);
+
+    const patched = await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { status: 'done' }, { 'if-match': '"1"' });
+    expect(patched).toMatchObject({ statusCode: 200, headers: { etag: '"2"' }, body: { version: 2, status: 'done', dueAt: '2030-01-01T00:00:00.000Z', assigneeId: bob.id } });
+    expect(patched.body.completedAt).toEqual(expect.any(String));
+
+    const stale = await call(bob, 'PATCH', `/api/v1/tasks/${t.id}`, { title: 'late' }, { 'if-match': '1' });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.body).toMatchObject({ status: 412, code: 'VERSION_CONFLICT' });
+
+    const cleared = await call(bob, 'PATCH', `/api/v1/tasks/${t.id}`, { dueAt: null, status: 'todo' }, { 'if-match': '"2"' });
+    expect(cleared.body).toMatchObject({ version: 3, dueAt: null, completedAt: null, title: 'etag me', assigneeId: bob.id });
+    const unassigned = await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { assigneeId: null });
+    expect(unassigned.body).toMatchObject({ version: 4, assigneeId: null });
+    // Bob is no longer assigned: the task is someone else's now.
+    expect((await call(bob, 'GET', `/api/v1/tasks/${t.id}`)).statusCode).toBe(404);
+
+    expect((await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { title: null })).statusCode).toBe(400);
+    expect((await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { status: 'archived' })).statusCode).toBe(400);
+    expect((await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { title: 'x' }, { 'if-match': 'banana' })).statusCode).toBe(400);
+  });
+
+  it('lists with filters and cursor pages; bad filters are 400', async () => {
+    const carol = await stores.identities.user('developer');
+    for (const [title, priority, status] of [['a', 'low', 'todo'], ['b', 'urgent', 'done'], ['c', 'urgent', 'todo']]) {
+      const { body } = await call(carol, 'POST', '/api/v1/tasks', { title, priority, labels: ['list'] });
+      if (status !== 'todo') await call(carol, 'PATCH', `/api/v1/tasks/${body.id}`, { status });
+    }
+    const titles = async (qs: string) => {
+      const r = await call(carol, 'GET', `/api/v1/tasks?${qs}`);
+      expect(r.statusCode).toBe(200);
+      return r.body.items.map((t: { title: string }) => t.title);
+    };
+    expect(await titles('sort=createdAt')).toEqual(['a', 'b', 'c']);
+    expect(await titles('status=todo')).toEqual(['c', 'a']);
+    expect(await titles('status=todo,done&priority=urgent')).toEqual(['c', 'b']);
+    expect(await titles('priority=urgent&priority=low&sort=priority')).toEqual(['a', 'b', 'c']);
+    expect(await titles('label=list&q=c')).toEqual(['c']);
+    expect(await titles('label=other')).toEqual([]);
+    const p1 = await call(carol, 'GET', '/api/v1/tasks?limit=2&sort=createdAt');
+    expect(p1.body.items.map((t: { title: string }) => t.title)).toEqual(['a', 'b']);
+    const p2 = await call(carol, 'GET', `/api/v1/tasks?limit=2&sort=createdAt&cursor=${encodeURIComponent(p1.body.nextCursor)}`);
+    expect(p2.body).toMatchObject({ items: [{ title: 'c' }], nextCursor: null });
+
+    for (const [qs, field] of [
+      ['status=open', 'status'],
+      ['sort=title', 'sort'],
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['dueBefore=soon', 'dueBefore'],
+      ['assigneeId=x', 'assigneeId'],
+      ['cursor=nonsense', 'cursor'],
+      ['colour=red', 'colour'],
+    ]) {
+      const r = await call(carol, 'GET', `/api/v1/tasks?${qs}`);
+      expect([qs, r.statusCode]).toEqual([qs, 400]);
+      expect(fields(r)).toContain(field);
+    }
+  });
+
+  it('401 without credentials, 403 for a viewer writing, 404 for someone else\'s task, 204 on delete', async () => {
+    const { body: t } = await call(alice, 'POST', '/api/v1/tasks', { title: 'mine' });
+    const anon = await call(undefined, 'GET', '/api/v1/tasks');
+    expect(anon.statusCode).toBe(401);
+    expect(anon.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect((await call(viewer, 'GET', '/api/v1/tasks')).statusCode).toBe(200);
+    expect((await call(viewer, 'POST', '/api/v1/tasks', { title: 'nope' })).statusCode).toBe(403);
+    expect((await call(viewer, 'DELETE', `/api/v1/tasks/${t.id}`)).statusCode).toBe(403);
+    expect((await call(bob, 'GET', `/api/v1/tasks/${t.id}`)).body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect((await call(bob, 'DELETE', `/api/v1/tasks/${t.id}`)).statusCode).toBe(404);
+    expect((await call(alice, 'GET', '/api/v1/tasks/not-a-uuid')).statusCode).toBe(400);
+    const del = await call(alice, 'DELETE', `/api/v1/tasks/${t.id}`);
+    expect(del.statusCode).toBe(204);
+    expect((await call(alice, 'GET', `/api/v1/tasks/${t.id}`)).statusCode).toBe(404);
+  });
+});
+
+describe('/api/v1/schedules', () => {
+  it('creates, lists, gets, disables, runs now (201) and deletes', async () => {
+    const created = await call(alice, 'POST', '/api/v1/schedules', {
+      name: 'Monday report',
+      cron: '0 9 * * MON',
+      timezone: 'Europe/Berlin',
+      task: { title: 'Write the report', labels: ['report'], priority: 'high' },
+    });
+    expect(created.statusCode).toBe(201);
+    const s = created.body;
+    expect(s).toMatchObject({
+      name: 'Monday report',
+      cron: '0 9 * * MON',
+      timezone: 'Europe/Berlin',
+      enabled: true,
+      lastRunAt: null,
+      task: { title: 'Write the report', description: null, priority: 'high', labels: ['report'], assigneeId: null },
+    });
+    expect(Date.parse(s.nextRunAt)).toBeGreaterThan(Date.now());
+
+    expect((await call(alice, 'GET', '/api/v1/schedules')).body.items.map((x: { id: string }) => x.id)).toContain(s.id);
+    expect((await call(alice, 'GET', `/api/v1/schedules/${s.id}`)).body).toMatchObject({ id: s.id });
+    expect((await call(bob, 'GET', `/api/v1/schedules/${s.id}`)).statusCode).toBe(404);
+
+    const off = await call(alice, 'PATCH', `/api/v1/schedules/${s.id}`, { enabled: false });
+    expect(off.body).toMatchObject({ enabled: false, nextRunAt: null, name: 'Monday report' });
+
+    const run = await call(alice, 'POST', `/api/v1/schedules/${s.id}/run`);
+    expect(run.statusCode).toBe(201);
+    expect(run.body).toMatchObject({ title: 'Write the report', status: 'todo', version: 1, ownerId: alice.id, labels: ['report'] });
+    expect((await call(alice, 'GET', `/api/v1/tasks/${run.body.id}`)).statusCode).toBe(200);
+    expect((await call(alice, 'GET', `/api/v1/schedules/${s.id}`)).body.lastRunAt).toEqual(expect.any(String));
+
+    expect((await call(alice, 'DELETE', `/api/v1/schedules/${s.id}`)).statusCode).toBe(204);
+    expect((await call(alice, 'GET', `/api/v1/schedules/${s.id}`)).statusCode).toBe(404);
+    expect((await call(alice, 'POST', `/api/v1/schedules/${s.id}/run`)).statusCode).toBe(404);
+  });
+
+  it('rejects an invalid cron or time zone with the reason (400)', async () => {
+    const base = { name: 'n', cron: '0 9 * * *', task: { title: 't' } };
+    const badCron = await call(alice, 'POST', '/api/v1/schedules', { ...base, cron: '0 25 * * *' });
+    expect(badCron.statusCode).toBe(400);
+    expect(badCron.body.errors).toEqual([{ field: 'cron', message: expect.stringContaining('not a valid cron expression') }]);
+    const badTz = await call(alice, 'POST', '/api/v1/schedules', { ...base, timezone: 'Europe/Atlantis' });
+    expect(badTz.statusCode).toBe(400);
+    expect(fields(badTz)).toEqual(['timezone']);
+    expect(fields(await call(alice, 'POST', '/api/v1/schedules', { ...base, task: { title: '' } }))).toEqual(['task.title']);
+    expect(fields(await call(alice, 'POST', '/api/v1/schedules', { name: 'n', cron: '* * * * *' }))).toEqual(['task']);
+    expect((await call(viewer, 'POST', '/api/v1/schedules', base)).statusCode).toBe(403);
+  });
+});
