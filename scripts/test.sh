@@ -22,7 +22,7 @@ npx jest --ci --maxWorkers="${TEST_WORKERS:-2}" --json --outputFile="$results" "
 status=$?
 if [ -f "$results" ]; then
   node -e '
-    const r = require(process.argv[1]);
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const broken = r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
     console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
   ' "$results"
