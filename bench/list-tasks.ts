@@ -18,8 +18,15 @@ import { credentials, loadPackageDefinition, type Client, type Metadata, type Se
 import { loadSync } from '@grpc/proto-loader';
 import { Client as PgClient } from 'pg';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
-import { createTempDatabase, createTempVhost, freePort, startServiceProcess, type ServiceProcess, type TempResource } from '@aether/testing';
-import { TestIdentities } from '../apps/task-manager/test/support/identities';
+import {
+  createTempDatabase,
+  createTempVhost,
+  freePort,
+  startServiceProcess,
+  TestIdentities,
+  type ServiceProcess,
+  type TempResource,
+} from '@aether/testing';
 import { machineLine, writeResult } from './support/platform';
 
 const ROWS = 100_000;

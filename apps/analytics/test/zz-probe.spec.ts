@@ -9,7 +9,7 @@ it('probe', async () => {
   const m = await createTempMongoDatabase('probe');
   const conn = await mongoose.createConnection(m.url).asPromise();
   const store = new EventStore(new AnalyticsCollections(conn));
-  for (const withTask of [false, true]) {
+  for (const withTask of [false, true, true]) {
     const recs = Array.from({ length: 500 }, (_, i) => toEventRecord({ id: randomUUID(), type: i % 3 ? 'task-manager.task.created' : 'ai-gateway.completion.completed', subject: `user-${i % 50}`, time: new Date().toISOString(), data: withTask ? { id: randomUUID(), status: 'todo' } : { usage: { promptTokens: 1 } } }));
     let t = performance.now();
     await conn.collection('events').insertMany(recs.map((r) => ({ ...r.doc, _id: randomUUID() })), { ordered: false });

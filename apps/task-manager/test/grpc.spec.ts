@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { TestUser } from './support/identities';
+import type { TestUser } from '@aether/testing';
 import { startTaskManager, taskManagerClient, TestStores, type StartedApp } from './support/task-manager-app';
 
 const stores = new TestStores();

@@ -1,14 +1,14 @@
 import type { taskManagerV1 } from '@aether/contracts';
 import { DueSoonReminder } from '../src/reminders/due-soon-reminder.service';
 import { TasksService } from '../src/tasks/tasks.service';
-import type { TestUser } from './support/identities';
+import type { TaskManagerUser } from './support/task-manager-user';
 import { startTaskManager, TestStores, type StartedApp } from './support/task-manager-app';
 
 const stores = new TestStores();
 let tm: StartedApp;
 let tasks: TasksService;
 let reminder: DueSoonReminder;
-let alice: TestUser;
+let alice: TaskManagerUser;
 
 beforeAll(async () => {
   await stores.start();
@@ -16,7 +16,7 @@ beforeAll(async () => {
   tm = await startTaskManager(stores, { TASK_REMINDER_WINDOW_SECONDS: '3600', REMINDER_BATCH_SIZE: '7' });
   tasks = tm.get(TasksService);
   reminder = tm.get(DueSoonReminder);
-  alice = await stores.identities.user('developer');
+  alice = await stores.user('developer');
 });
 
 afterAll(async () => {

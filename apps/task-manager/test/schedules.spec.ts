@@ -3,15 +3,15 @@ import { NotFoundError, ValidationError } from '@aether/service-kit';
 import { ScheduleRunner, type RunResult } from '../src/schedules/schedule-runner.service';
 import { SchedulesService } from '../src/schedules/schedules.service';
 import { TasksService } from '../src/tasks/tasks.service';
-import type { TestUser } from './support/identities';
+import type { TaskManagerUser } from './support/task-manager-user';
 import { startTaskManager, TestStores, type StartedApp } from './support/task-manager-app';
 
 const stores = new TestStores();
 let tm: StartedApp;
 let schedules: SchedulesService;
-let alice: TestUser;
-let bob: TestUser;
-let admin: TestUser;
+let alice: TaskManagerUser;
+let bob: TaskManagerUser;
+let admin: TaskManagerUser;
 
 // Second-level cron is allowed here so the multi-replica test runs in seconds.
 const ENV = { SCHEDULE_MIN_INTERVAL_SECONDS: '1' };
@@ -21,9 +21,9 @@ beforeAll(async () => {
   tm = await startTaskManager(stores, ENV);
   schedules = tm.get(SchedulesService);
   [alice, bob, admin] = await Promise.all([
-    stores.identities.user('developer'),
-    stores.identities.user('developer'),
-    stores.identities.user('admin'),
+    stores.user('developer'),
+    stores.user('developer'),
+    stores.user('admin'),
   ]);
 });
 
@@ -41,7 +41,7 @@ const template = (t: Partial<taskManagerV1.TaskTemplate> = {}): taskManagerV1.Ta
   ...t,
 });
 
-const create = (u: TestUser, req: Partial<taskManagerV1.CreateScheduleRequest>) =>
+const create = (u: TaskManagerUser, req: Partial<taskManagerV1.CreateScheduleRequest>) =>
   schedules.create(u.actor, { name: 'weekly', cron: '0 9 * * 1', timezone: '', task: template(), ...req });
 
 async function violations(p: Promise<unknown>): Promise<Record<string, string>> {
@@ -102,7 +102,7 @@ describe('schedules', () => {
   });
 
   it('pages through a user\'s schedules newest first', async () => {
-    const u = await stores.identities.user('developer');
+    const u = await stores.user('developer');
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await create(u, { name: `s${i}` })).id);
     const p1 = await schedules.list(u.actor, { page: { limit: 3, cursor: '' } });

@@ -3,26 +3,26 @@ import type { taskManagerV1 } from '@aether/contracts';
 import { NotFoundError, PermissionDeniedError, PreconditionFailedError, ValidationError } from '@aether/service-kit';
 import type { TaskEntity } from '../src/tasks/task.entity';
 import { TasksService } from '../src/tasks/tasks.service';
-import type { TestUser } from './support/identities';
+import type { TaskManagerUser } from './support/task-manager-user';
 import { startTaskManager, TestStores, type StartedApp } from './support/task-manager-app';
 
 const stores = new TestStores();
 let tm: StartedApp;
 let tasks: TasksService;
-let alice: TestUser;
-let bob: TestUser;
-let carol: TestUser;
-let admin: TestUser;
+let alice: TaskManagerUser;
+let bob: TaskManagerUser;
+let carol: TaskManagerUser;
+let admin: TaskManagerUser;
 
 beforeAll(async () => {
   await stores.start();
   tm = await startTaskManager(stores);
   tasks = tm.get(TasksService);
   [alice, bob, carol, admin] = await Promise.all([
-    stores.identities.user('developer'),
-    stores.identities.user('developer'),
-    stores.identities.user('developer'),
-    stores.identities.user('admin'),
+    stores.user('developer'),
+    stores.user('developer'),
+    stores.user('developer'),
+    stores.user('admin'),
   ]);
 });
 
@@ -31,10 +31,10 @@ afterAll(async () => {
   await stores.stop();
 });
 
-const create = (u: TestUser, req: Partial<taskManagerV1.CreateTaskRequest>) =>
+const create = (u: TaskManagerUser, req: Partial<taskManagerV1.CreateTaskRequest>) =>
   tasks.create(u.actor, { title: 'a task', description: '', priority: '', labels: [], dueAt: '', assigneeId: '', ...req });
 
-const update = (u: TestUser, id: string, req: Partial<taskManagerV1.UpdateTaskRequest>) =>
+const update = (u: TaskManagerUser, id: string, req: Partial<taskManagerV1.UpdateTaskRequest>) =>
   tasks.update(u.actor, { id, expectedVersion: 0, labels: undefined, ...req });
 
 const listReq = (req: Partial<taskManagerV1.ListTasksRequest>): taskManagerV1.ListTasksRequest => ({
@@ -174,14 +174,14 @@ describe('visibility', () => {
 });
 
 describe('list', () => {
-  let dana: TestUser;
-  let erin: TestUser;
+  let dana: TaskManagerUser;
+  let erin: TaskManagerUser;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
     // A separate pair of users so other tests' tasks do not show up.
-    [dana, erin] = await Promise.all([stores.identities.user('developer'), stores.identities.user('developer')]);
-    const mk = async (key: string, u: TestUser, req: Partial<taskManagerV1.CreateTaskRequest>, status?: string) => {
+    [dana, erin] = await Promise.all([stores.user('developer'), stores.user('developer')]);
+    const mk = async (key: string, u: TaskManagerUser, req: Partial<taskManagerV1.CreateTaskRequest>, status?: string) => {
       const t = await create(u, { title: key, ...req });
       if (status) await update(u, t.id, { status });
       ids[key] = t.id;
@@ -194,7 +194,7 @@ describe('list', () => {
     await mk('erin-own', erin, { description: 'not for dana', priority: 'urgent' });
   });
 
-  const titles = async (u: TestUser, req: Partial<taskManagerV1.ListTasksRequest>) =>
+  const titles = async (u: TaskManagerUser, req: Partial<taskManagerV1.ListTasksRequest>) =>
     (await tasks.list(u.actor, listReq(req))).items.map((t) => t.title);
 
   it('shows own and assigned tasks, newest first by default; admin sees everyone', async () => {
@@ -251,7 +251,7 @@ describe('cursor pagination', () => {
   it.each(['createdAt', '-createdAt', 'dueAt', '-priority'])(
     'sort %s: no gaps or repeats while tasks are inserted between pages',
     async (sort) => {
-      const [owner, other] = await Promise.all([stores.identities.user('developer'), stores.identities.user('developer')]);
+      const [owner, other] = await Promise.all([stores.user('developer'), stores.user('developer')]);
       const priorities = ['low', 'medium', 'high', 'urgent'];
       const original: string[] = [];
       for (let i = 0; i < 23; i++) {

@@ -89,10 +89,47 @@ function toDomainError(err: unknown): unknown {
   return err; // a bug, not a credential problem: let the kit report it as internal
 }
 
+/**
+ * Remembers tokens whose signature and claims were verified, so a token used for many requests
+ * costs one ES256 verification (~7 % of a hop's CPU in profiles) instead of one per request. An
+ * entry lives until the token expires but at most `maxAgeMs`, which bounds how long a token keeps
+ * working after its signing key is withdrawn from the JWKS.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly maxAgeMs = 60_000,
+  ) {}
+
+  get(token: string, now = Date.now()): Principal | undefined {
+    const hit = this.entries.get(token);
+    if (!hit) return undefined;
+    if (hit.until <= now) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return { ...hit.principal, roles: [...hit.principal.roles], permissions: [...hit.principal.permissions] };
+  }
+
+  set(token: string, principal: Principal, expiresAtMs: number, now = Date.now()): void {
+    if (this.entries.size >= this.maxEntries) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+    this.entries.set(token, { principal, until: Math.min(expiresAtMs, now + this.maxAgeMs) });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
 /** Verifies the security service's access tokens with jose (signature, alg, iss, aud, exp). */
 /** Built by AuthModule's factory (options are a plain object, not an injectable). */
 export class JwtAccessTokenVerifier implements AccessTokenVerifier {
   private readonly keys: KeyResolver;
+  readonly cache = new VerifiedTokenCache();
 
   constructor(private readonly options: ResolvedAuthOptions) {
     this.keys = options.localJwks
@@ -106,6 +143,8 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
 
   async verify(token: string | undefined | null): Promise<Principal> {
     if (token === undefined || token === null || token === '') throw tokenMissing();
+    const cached = this.cache.get(token);
+    if (cached) return cached;
     try {
       const { payload } = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,
@@ -114,7 +153,9 @@ export class JwtAccessTokenVerifier implements AccessTokenVerifier {
         clockTolerance: this.options.clockToleranceSec,
         requiredClaims: ['sub', 'exp', 'iat'],
       });
-      return toPrincipal(payload, token);
+      const principal = toPrincipal(payload, token);
+      this.cache.set(token, principal, (payload.exp as number) * 1000);
+      return principal;
     } catch (err) {
       throw toDomainError(err);
     }

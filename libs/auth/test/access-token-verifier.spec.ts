@@ -166,8 +166,9 @@ describe('JwtAccessTokenVerifier with a remote JWKS', () => {
     const token = await signToken(key);
     await verifier.verify(token);
     jwks.hang = true; // refresh due on every call, but it must not block or fail verification
+    const another = await signToken(key, { expiresIn: '14m' }); // not in the verified-token cache
     const started = Date.now();
-    await expect(verifier.verify(token)).resolves.toMatchObject({ userId: 'user-1' });
+    await expect(verifier.verify(another)).resolves.toMatchObject({ userId: 'user-1' });
     expect(Date.now() - started).toBeLessThan(500);
     await waitFor(() => jwks.fetches >= 2, { what: 'the background JWKS refresh', timeoutMs: 2000, intervalMs: 10 });
   });
@@ -197,5 +198,44 @@ describe('JwtAccessTokenVerifier with a local key set', () => {
       }),
     );
     await expect(verifier.verify(await signToken(key))).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe('VerifiedTokenCache in the verifier', () => {
+  let jwks: JwksServer;
+  let key: SigningKey;
+
+  beforeEach(async () => {
+    key = await newSigningKey('key-c');
+    jwks = await new JwksServer().start();
+    jwks.keys = [key.publicJwk];
+  });
+
+  afterEach(() => jwks.stop());
+
+  it('verifies a token once, then answers from the cache with an independent copy', async () => {
+    const verifier = verifierFor(jwks.url);
+    const token = await signToken(key);
+    const first = await verifier.verify(token);
+    expect(verifier.cache.size).toBe(1);
+    await jwks.stop(); // keys unreachable now: only the cache can answer
+    const second = await verifier.verify(token);
+    expect(second).toEqual(first);
+    second.permissions.push('users:manage');
+    expect((await verifier.verify(token)).permissions).not.toContain('users:manage');
+  });
+
+  it('never caches a rejected token and forgets entries once they expire', async () => {
+    const verifier = verifierFor(jwks.url);
+    await expectUnauthenticated(verifier.verify(await signToken(key, { issuer: 'intruder' })), 'TOKEN_INVALID');
+    expect(verifier.cache.size).toBe(0);
+
+    const token = await signToken(key);
+    const principal = await verifier.verify(token);
+    const now = Date.now();
+    verifier.cache.set(token, principal, now + 1000, now);
+    expect(verifier.cache.get(token, now + 500)).toBeDefined();
+    expect(verifier.cache.get(token, now + 1001)).toBeUndefined();
+    expect(verifier.cache.size).toBe(0);
   });
 });

@@ -1,2 +1,3 @@
 export * from './temp-stores';
 export * from './service-process';
+export * from './test-identities';

@@ -3,7 +3,18 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-const ROOT = resolve(__dirname, '../../..');
+/** The workspace root: the nearest folder holding package.json (from source or from dist/). */
+function workspaceRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(resolve(dir, 'package.json'))) {
+    const parent = resolve(dir, '..');
+    if (parent === dir) throw new Error(`no package.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+const ROOT = workspaceRoot();
 
 /** A free TCP port on 127.0.0.1 (asks the kernel, then releases it). */
 export async function freePort(): Promise<number> {

@@ -71,8 +71,12 @@ export class EventStore {
     });
 
     if (fresh.length > 0) {
+      let t = performance.now();
       await this.applyRollups(fresh);
+      console.log('PROBE rollups', performance.now() - t);
+      t = performance.now();
       await this.applyTaskFacts(fresh);
+      console.log('PROBE tasks', performance.now() - t);
     }
     return result;
   }

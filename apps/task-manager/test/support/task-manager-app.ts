@@ -3,13 +3,14 @@ import { Test } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { credentials, loadPackageDefinition, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import type { Role } from '@aether/auth';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { GrpcExceptionFilter, GrpcHealth, grpcServerOptions, loadEnv, ServiceKitModule } from '@aether/service-kit';
-import { createTempDatabase, createTempVhost, freePort, type TempResource } from '@aether/testing';
+import { createTempDatabase, createTempVhost, freePort, TestIdentities, type TempResource } from '@aether/testing';
 import { DataSource } from 'typeorm';
 import { TaskManagerEnv } from '../../src/config/task-manager.env';
 import { TaskManagerModule } from '../../src/task-manager.module';
-import { TestIdentities } from './identities';
+import { TaskManagerUser } from './task-manager-user';
 
 /** Shared stores of one test file: a temp database, a temp vhost and the JWKS stand-in. */
 export class TestStores {
@@ -28,6 +29,11 @@ export class TestStores {
 
   async stop(): Promise<void> {
     await Promise.allSettled([this.db?.drop(), this.vhost?.drop(), this.identities?.stop()]);
+  }
+
+  /** A new user holding `role`, with its task-manager Actor. */
+  async user(role: Role = 'developer', userId?: string): Promise<TaskManagerUser> {
+    return new TaskManagerUser((await this.identities.user(role, userId)).principal);
   }
 }
 

@@ -1,81 +1,96 @@
 /**
- * REST → gRPC → PostgreSQL for /api/v1/tasks and /api/v1/schedules: the gateway's real modules
- * (authentication, rate limit, permissions, validation, idempotency, problem+json) in front of a
- * real task-manager (gRPC server on a free port, temp database, temp vhost).
+ * REST → gRPC → PostgreSQL for /api/v1/tasks and /api/v1/schedules through real processes:
+ * `task-manager` and `api-gateway` from dist/ (run `npm run build` first), with their own
+ * PostgreSQL database, RabbitMQ vhost and Redis key prefix. Both verify access tokens against the
+ * JWKS of TestIdentities (AUTH_JWKS_URL), the stand-in for the security service.
  */
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import Redis from 'ioredis';
-import { loadEnv, ServiceKitModule } from '@aether/service-kit';
-import { TEST_REDIS_URL, uniqueName } from '@aether/testing';
-import { GatewayEnv } from '../config/gateway.env';
-import { GatewayCoreModule } from '../core/gateway-core.module';
-import { gatewayFastifyOptions } from '../gateway-options';
-import { configureGatewayHttp } from '../http/configure-http';
-import { TaskManagerRoutesModule } from './task-manager-routes.module';
-// Test-only: the task-manager side of this end-to-end test (same owner, no runtime coupling).
-import type { TestUser } from '../../../task-manager/test/support/identities';
-import { startTaskManager, TestStores, type StartedApp } from '../../../task-manager/test/support/task-manager-app';
+import {
+  createTempDatabase,
+  createTempVhost,
+  freePort,
+  startServiceProcess,
+  TestIdentities,
+  uniqueName,
+  type ServiceProcess,
+  type TempResource,
+  type TestUser,
+} from '@aether/testing';
+import type Redis from 'ioredis';
+import { connectedRedis, dropPrefix } from './redis-helpers';
 
-const stores = new TestStores();
-let tm: StartedApp;
-let gw: NestFastifyApplication;
-let redisPrefix: string;
+jest.setTimeout(120_000);
+
+const identities = new TestIdentities();
+const redisPrefix = `${uniqueName('gw_tasks')}:`;
+let database: TempResource;
+let vhost: TempResource;
+let redis: Redis;
+let taskManager: ServiceProcess | undefined;
+let gateway: ServiceProcess | undefined;
+let base: string;
 let alice: TestUser;
 let bob: TestUser;
 let viewer: TestUser;
 
 beforeAll(async () => {
-  await stores.start();
-  tm = await startTaskManager(stores, {}, { grpc: true });
-  redisPrefix = `${uniqueName('gw_tasks')}:`;
-  const env = loadEnv(GatewayEnv, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: redisPrefix,
-    AUTH_JWKS_URL: stores.identities.jwksUrl,
-    GRPC_DEADLINE_MS: '5000',
-    TASK_MANAGER_GRPC_URL: `127.0.0.1:${tm.grpcPort}`,
+  [database, vhost, redis] = await Promise.all([createTempDatabase('gw_tasks'), createTempVhost('gw_tasks'), connectedRedis(), identities.start()]);
+  const [tmGrpc, tmHttp, gatewayHttp] = [await freePort(), await freePort(), await freePort()];
+  taskManager = await startServiceProcess({
+    app: 'task-manager',
+    env: {
+      BIND_HOST: '127.0.0.1',
+      GRPC_PORT: String(tmGrpc),
+      HTTP_PORT: String(tmHttp),
+      DATABASE_URL: database.url,
+      RABBITMQ_URL: vhost.url,
+      AUTH_JWKS_URL: identities.jwksUrl,
+      SCHEDULER_ENABLED: 'false',
+    },
+    readyUrl: `http://127.0.0.1:${tmHttp}/readyz`,
+    timeoutMs: 60_000,
   });
-  const moduleRef = await Test.createTestingModule({
-    imports: [ServiceKitModule.forRoot({ name: 'api-gateway', env: GatewayEnv, envValues: env }), GatewayCoreModule, TaskManagerRoutesModule],
-  }).compile();
-  gw = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(gatewayFastifyOptions({})));
-  configureGatewayHttp(gw);
-  await gw.init();
-  await gw.getHttpAdapter().getInstance().ready();
-  [alice, bob, viewer] = await Promise.all([
-    stores.identities.user('developer'),
-    stores.identities.user('developer'),
-    stores.identities.user('viewer'),
-  ]);
+  gateway = await startServiceProcess({
+    app: 'api-gateway',
+    env: {
+      BIND_HOST: '127.0.0.1',
+      HTTP_PORT: String(gatewayHttp),
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: redisPrefix,
+      AUTH_JWKS_URL: identities.jwksUrl,
+      GRPC_DEADLINE_MS: '5000',
+      TASK_MANAGER_GRPC_URL: `127.0.0.1:${tmGrpc}`,
+    },
+    readyUrl: `http://127.0.0.1:${gatewayHttp}/readyz`,
+    timeoutMs: 30_000,
+  });
+  base = `http://127.0.0.1:${gatewayHttp}`;
+  [alice, bob, viewer] = await Promise.all([identities.user('developer'), identities.user('developer'), identities.user('viewer')]);
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await tm?.close();
-  const redis = new Redis(TEST_REDIS_URL);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-  await stores.stop();
+  await gateway?.stop(5000);
+  await taskManager?.stop(5000);
+  if (redis) {
+    await dropPrefix(redis, redisPrefix).catch(() => undefined);
+    await redis.quit();
+  }
+  await Promise.allSettled([database?.drop(), vhost?.drop(), identities.stop()]);
 });
 
 interface Res {
   statusCode: number;
-  headers: Record<string, string | string[] | number | undefined>;
+  headers: Record<string, string>;
   body: any;
 }
 
 async function call(user: TestUser | undefined, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-  const res = await gw.inject({
-    method: method as 'GET',
-    url,
-    headers: { ...(user ? { authorization: `Bearer ${user.principal.accessToken}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    payload: body === undefined ? undefined : JSON.stringify(body),
+  const res = await fetch(base + url, {
+    method,
+    headers: { ...(user ? user.bearer() : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { statusCode: res.statusCode, headers: res.headers, body: res.body ? JSON.parse(res.body) : undefined };
+  const text = await res.text();
+  return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: text ? JSON.parse(text) : undefined };
 }
 
 const fields = (r: Res) => (r.body.errors ?? []).map((e: { field: string }) => e.field);
@@ -153,7 +168,7 @@ describe('/api/v1/tasks', () => {
   });
 
   it('lists with filters and cursor pages; bad filters are 400', async () => {
-    const carol = await stores.identities.user('developer');
+    const carol = await identities.user('developer');
     for (const [title, priority, status] of [['a', 'low', 'todo'], ['b', 'urgent', 'done'], ['c', 'urgent', 'todo']]) {
       const { body } = await call(carol, 'POST', '/api/v1/tasks', { title, priority, labels: ['list'] });
       if (status !== 'todo') await call(carol, 'PATCH', `/api/v1/tasks/${body.id}`, { status });
