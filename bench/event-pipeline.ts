@@ -123,7 +123,7 @@ async function main() {
       `### Event pipeline: publish (confirms) → analytics consumer → stored in FerretDB
 
 Machine: ${machineLine()}; ${N} events, one publisher with confirms (window ${CONFIRM_WINDOW}); analytics
-as a separate process (prefetch 1000, batches of ≤ 500, FerretDB ${'v1.24.2'} SQLite handler).
+as a separate process (default ANALYTICS_PREFETCH 5000, ANALYTICS_BATCH_SIZE 2000, FerretDB ${'v1.24.2'} SQLite handler).
 
 | path | events/s | total (ms) | notes |
 | --- | ---: | ---: | --- |

@@ -19,9 +19,9 @@ export class AnalyticsEnv extends BaseEnv {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1000) ANALYTICS_RETENTION_SWEEP_MS = 3_600_000;
 
   /** Unacknowledged deliveries in flight; the writer batches them, so keep it >= the batch size. */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) ANALYTICS_PREFETCH = 1000;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) ANALYTICS_PREFETCH = 5000;
   /** Most events written in one round trip. */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) ANALYTICS_BATCH_SIZE = 500;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) ANALYTICS_BATCH_SIZE = 2000;
   /** How long the first event of a batch waits for company before the batch is written. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1000) ANALYTICS_BATCH_LINGER_MS = 5;
 }

@@ -1,10 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { mongo } from 'mongoose';
 import { AnalyticsCollections, type RollupDoc, type TaskStateDoc } from './analytics-collections';
 import { GRANULARITIES, floorTo } from './buckets';
 import type { EventRecord } from './event-record';
 
 const DUPLICATE_KEY = 11000;
+/**
+ * Most update statements per write command. FerretDB 1.24 (SQLite) never answers an `update`
+ * command that modifies ~50+ existing documents (reproduced: 30 fine, 100 hangs, ordered or not),
+ * so bulk updates go out in small commands. Costs nothing noticeable on MongoDB.
+ */
+const UPDATE_CHUNK = 25;
 
 export interface StoreResult {
   /** Ids stored for the first time (their rollups were incremented). */
@@ -21,6 +27,47 @@ interface WriteErrorLike {
   errmsg?: string;
 }
 
+type Ops<T extends object> = mongo.AnyBulkWriteOperation<T>[];
+
+/**
+ * Sends `ops` unordered, as consecutive commands of at most UPDATE_CHUNK operations, and returns
+ * the per-operation errors of all chunks (indexes relative to `ops`). Other failures throw.
+ */
+async function chunkedBulkWrite<T extends { _id: string }>(
+  collection: { bulkWrite(ops: Ops<T>, o: { ordered: boolean }): Promise<unknown> },
+  ops: Ops<T>,
+): Promise<WriteErrorLike[]> {
+  const errors: WriteErrorLike[] = [];
+  for (let i = 0; i < ops.length; i += UPDATE_CHUNK) {
+    try {
+      await collection.bulkWrite(ops.slice(i, i + UPDATE_CHUNK), { ordered: false });
+    } catch (e) {
+      const errs = bulkWriteErrors(e);
+      if (!errs) throw e;
+      errors.push(...errs.map((we) => ({ ...we, index: we.index + i })));
+    }
+  }
+  return errors;
+}
+
+/**
+ * Upserts whose new `_id` raced with another insert (another replica, or two operations on one
+ * new document in the same unordered batch) fail with E11000; run once more they find the
+ * document. A conditional upsert (`{_id, completedAt: {$exists: false}}`) that still fails then
+ * means "already set", which is the intended no-op.
+ */
+async function upsertAll<T extends { _id: string }>(
+  collection: { bulkWrite(ops: Ops<T>, o: { ordered: boolean }): Promise<unknown> },
+  ops: Ops<T>,
+): Promise<void> {
+  const failed = await chunkedBulkWrite(collection, ops);
+  if (failed.some((we) => we.code !== DUPLICATE_KEY)) throw new Error(`write failed: ${failed.find((we) => we.code !== DUPLICATE_KEY)?.errmsg}`);
+  if (failed.length === 0) return;
+  const again = await chunkedBulkWrite(collection, failed.map((we) => ops[we.index]));
+  const real = again.find((we) => we.code !== DUPLICATE_KEY);
+  if (real) throw new Error(`write failed: ${real.errmsg ?? `code ${real.code}`}`);
+}
+
 /**
  * Stores events exactly once and keeps the rollup counters in step.
  *
@@ -33,8 +80,6 @@ interface WriteErrorLike {
  */
 @Injectable()
 export class EventStore {
-  private readonly logger = new Logger(EventStore.name);
-
   constructor(private readonly db: AnalyticsCollections) {}
 
   async storeBatch(records: EventRecord[]): Promise<StoreResult> {
@@ -71,12 +116,8 @@ export class EventStore {
     });
 
     if (fresh.length > 0) {
-      let t = performance.now();
       await this.applyRollups(fresh);
-      console.log('PROBE rollups', performance.now() - t);
-      t = performance.now();
       await this.applyTaskFacts(fresh);
-      console.log('PROBE tasks', performance.now() - t);
     }
     return result;
   }
@@ -109,40 +150,34 @@ export class EventStore {
         },
       };
     });
-    await this.bulkWithUpsertRetry(ops);
+    await upsertAll(this.db.rollups, ops);
   }
 
-  /** Upserts racing on the same new _id (another replica) can fail with E11000; the retry then updates. */
-  private async bulkWithUpsertRetry(ops: mongo.AnyBulkWriteOperation<RollupDoc>[]): Promise<void> {
-    try {
-      await this.db.rollups.bulkWrite(ops, { ordered: false });
-    } catch (e) {
-      const errs = bulkWriteErrors(e);
-      if (!errs || errs.some((we) => we.code !== DUPLICATE_KEY)) throw e;
-      this.logger.debug(`retrying ${errs.length} rollup upsert(s) that raced`);
-      await this.db.rollups.bulkWrite(errs.map((we) => ops[we.index]), { ordered: false });
-    }
-  }
-
+  /**
+   * Only events that say something about a due date or completion are recorded (a task created
+   * without `dueAt` needs nothing: it can be neither overdue nor completed yet). "First time"
+   * fields are set only while absent, so a later edit of a done task changes nothing.
+   */
   private async applyTaskFacts(records: EventRecord[]): Promise<void> {
-    const ops: mongo.AnyBulkWriteOperation<TaskStateDoc>[] = [];
+    const ops: Ops<TaskStateDoc> = [];
     for (const { task } of records) {
       if (!task) continue;
-      const set: Partial<TaskStateDoc> = { lastEventAt: task.time };
-      if (task.dueAt !== undefined) set.dueAt = task.dueAt;
-      ops.push({
-        updateOne: { filter: { _id: task.taskId }, update: { $setOnInsert: { userId: task.userId }, $set: set }, upsert: true },
-      });
-      // "First time" fields: only set while absent, so a later edit of a done task changes nothing.
+      const owner = { $setOnInsert: { userId: task.userId } };
+      if (task.dueAt !== undefined) {
+        ops.push({ updateOne: { filter: { _id: task.taskId }, update: { ...owner, $set: { dueAt: task.dueAt }, $max: { lastEventAt: task.time } }, upsert: true } });
+      }
       if (task.completed) {
-        ops.push({ updateOne: { filter: { _id: task.taskId, completedAt: { $exists: false } }, update: { $set: { completedAt: task.time } } } });
+        ops.push({
+          updateOne: { filter: { _id: task.taskId, completedAt: { $exists: false } }, update: { ...owner, $set: { completedAt: task.time }, $max: { lastEventAt: task.time } }, upsert: true },
+        });
       }
       if (task.closed) {
-        ops.push({ updateOne: { filter: { _id: task.taskId, closedAt: { $exists: false } }, update: { $set: { closedAt: task.time } } } });
+        ops.push({
+          updateOne: { filter: { _id: task.taskId, closedAt: { $exists: false } }, update: { ...owner, $set: { closedAt: task.time }, $max: { lastEventAt: task.time } }, upsert: true },
+        });
       }
     }
-    // Ordered: the upsert that creates a task must run before the conditional updates on it.
-    if (ops.length > 0) await this.db.tasks.bulkWrite(ops, { ordered: true });
+    if (ops.length > 0) await upsertAll(this.db.tasks, ops);
   }
 }
 
