@@ -16,4 +16,5 @@ for n in "${names[@]}"; do
   echo "=== bench: $n"
   node --enable-source-maps "dist/bench/$n.js" || { echo "bench $n failed"; status=1; }
 done
+node tools/readme-bench.mjs
 exit $status

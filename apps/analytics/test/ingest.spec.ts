@@ -3,10 +3,12 @@ import { EventConsumerRegistry } from '@aether/messaging';
 import { MetricsService } from '@aether/service-kit';
 import { waitFor } from '@aether/testing';
 import { AnalyticsCollections } from '../src/events/analytics-collections';
-import { floorTo } from '../src/events/buckets';
+import type { Granularity } from '../src/events/buckets';
 import { toEventRecord } from '../src/events/event-record';
 import { EventStore } from '../src/events/event-store.service';
 import { INGEST_QUEUE } from '../src/ingest/event-ingest.handler';
+import { SummaryService } from '../src/queries/summary.service';
+import { TimeseriesService } from '../src/queries/timeseries.service';
 import { RetentionService } from '../src/retention/retention.service';
 import { AnalyticsHarness } from './support/analytics-harness';
 
@@ -23,9 +25,15 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
   });
   afterAll(() => h.stop());
 
-  const rollupTotal = async (type: string, g = 'minute') => {
-    const docs = await db.rollups.find({ g: g as 'minute', type }).toArray();
-    return docs.reduce((n, d) => n + d.count, 0);
+  const DAY = 86_400_000;
+  /** What the queries answer (the figures are aggregated from the stored events). */
+  const summaryCount = async (type: string, userId?: string, from = new Date(Date.now() - DAY), to = new Date(Date.now() + 1000)) => {
+    const s = await h.get(SummaryService).summarize({ from, to }, { userId });
+    return s.byType[type] ?? 0;
+  };
+  const seriesTotal = async (type: string, g: Granularity, userId?: string) => {
+    const points = await h.get(TimeseriesService).series(type, g, { from: new Date(Date.now() - DAY + 3_600_000), to: new Date(Date.now() + 1000) }, { userId });
+    return points.reduce((n, p) => n + p.count, 0);
   };
   const storedCounter = async (outcome: string) => {
     const metric = await h.get(MetricsService).registry.getSingleMetric('analytics_events_stored_total')!.get();
@@ -42,10 +50,8 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     await waitFor(async () => (await storedCounter('duplicate')) >= duplicatesBefore + 1, { what: 'the second delivery' });
     await waitFor(async () => (await db.events.countDocuments({ userId: 'user-dup' })) === 2, { what: 'both events stored' });
     expect(await db.events.countDocuments({ _id: dup.id })).toBe(1);
-    for (const g of ['minute', 'hour', 'day']) {
-      const docs = await db.rollups.find({ g: g as 'minute', type, userId: 'user-dup' }).toArray();
-      expect(docs.reduce((n, d) => n + d.count, 0)).toBe(2);
-    }
+    expect(await summaryCount(type, 'user-dup')).toBe(2);
+    for (const g of ['minute', 'hour', 'day'] as const) expect(await seriesTotal(type, g, 'user-dup')).toBe(2);
   });
 
   it('EventStore: duplicates within and across batches are reported, not counted', async () => {
@@ -61,8 +67,7 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     expect(second.inserted).toHaveLength(1);
     expect(second.duplicates).toEqual([b.doc._id]);
     expect(second.failed.size).toBe(0);
-    const rollup = await db.rollups.findOne({ g: 'hour', type, userId: 'u-batch', bucket: floorTo(new Date(time), 'hour') });
-    expect(rollup?.count).toBe(3);
+    expect(await summaryCount(type, 'u-batch')).toBe(3);
   });
 
   it('loses and duplicates nothing: 1,000 events published while the consumer is stopped', async () => {
@@ -80,11 +85,33 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     // The 100 second copies must have been handled (as duplicates) before "nothing counted twice" means anything.
     await waitFor(async () => (await storedCounter('duplicate')) >= duplicatesBefore + 100, { timeoutMs: 30_000, what: '100 duplicates' });
     expect(await db.events.countDocuments({ type })).toBe(1000);
-    expect(await rollupTotal(type, 'minute')).toBe(1000);
-    expect(await rollupTotal(type, 'day')).toBe(1000);
+    expect(await summaryCount(type)).toBe(1000);
+    expect(await seriesTotal(type, 'minute')).toBe(1000);
+    expect(await seriesTotal(type, 'day')).toBe(1000);
   });
 
-  it('retention deletes events, rollups and task facts older than ANALYTICS_RETENTION_DAYS', async () => {
+  it('a redelivery after a crash between the event insert and the task facts still records the facts', async () => {
+    const store = h.get(EventStore);
+    const done = toEventRecord({ id: randomUUID(), type: 'task-manager.task.completed', subject: 'u-crash', data: { id: 'crash-task', status: 'done' } });
+    await db.events.insertOne(done.doc); // the first delivery got this far
+    const again = await store.storeBatch([done]);
+    expect(again).toMatchObject({ inserted: [], duplicates: [done.doc._id] });
+    expect(await db.tasks.findOne({ _id: 'crash-task' })).toMatchObject({ userId: 'u-crash', completedAt: done.doc.time });
+    expect(await summaryCount('task-manager.task.completed', 'u-crash')).toBe(1);
+  });
+
+  it('a redelivered old event does not bring back a due date changed since', async () => {
+    const store = h.get(EventStore);
+    const t0 = Date.now() - 3_600_000;
+    const first = toEventRecord({ id: randomUUID(), type: 'task-manager.task.created', subject: 'u-due', time: new Date(t0).toISOString(), data: { id: 'due-task', dueAt: new Date(t0 + DAY).toISOString() } });
+    const moved = toEventRecord({ id: randomUUID(), type: 'task-manager.task.updated', subject: 'u-due', time: new Date(t0 + 60_000).toISOString(), data: { id: 'due-task', dueAt: new Date(t0 + 2 * DAY).toISOString() } });
+    await store.storeBatch([first]);
+    await store.storeBatch([moved]);
+    expect((await store.storeBatch([first])).duplicates).toEqual([first.doc._id]);
+    expect((await db.tasks.findOne({ _id: 'due-task' }))?.dueAt).toEqual(new Date(t0 + 2 * DAY));
+  });
+
+  it('retention deletes events and task facts older than ANALYTICS_RETENTION_DAYS', async () => {
     const store = h.get(EventStore);
     const now = new Date();
     const old = new Date(now.getTime() - 31 * 86_400_000).toISOString();
@@ -100,8 +127,6 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     expect(await db.events.countDocuments({ _id: { $in: ['old-1', 'old-task'] } })).toBe(0);
     expect(await db.events.countDocuments({ _id: 'recent-1' })).toBe(1);
     expect(await db.tasks.countDocuments({ _id: 'ret-task' })).toBe(0);
-    expect(await db.rollups.countDocuments({ type, bucket: { $lt: new Date(now.getTime() - 30 * 86_400_000) } })).toBe(0);
-    expect(await rollupTotal(type, 'minute')).toBe(1);
-    expect(await rollupTotal(type, 'day')).toBe(1);
+    expect(await summaryCount(type, 'u-ret', new Date(now.getTime() - 40 * DAY), now)).toBe(1);
   });
 });

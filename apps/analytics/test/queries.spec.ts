@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { EventStore } from '../src/events/event-store.service';
 import { toEventRecord, type IncomingEvent } from '../src/events/event-record';
+import type { TestUser } from '@aether/testing';
 import { AnalyticsHarness } from './support/analytics-harness';
 
 jest.setTimeout(60_000);
@@ -31,15 +32,15 @@ const EVENTS: IncomingEvent[] = [
 
 describe('analytics queries over gRPC (FerretDB)', () => {
   const h = new AnalyticsHarness();
-  let devA: string;
-  let admin: string;
+  let devA: TestUser;
+  let admin: TestUser;
 
   beforeAll(async () => {
     await h.start();
-    // Two batches, so rollups are built by increments, not by one write.
+    // Two batches, as the consumer would write them.
     await h.get(EventStore).storeBatch(EVENTS.slice(0, 5).map((e) => toEventRecord(e)));
     await h.get(EventStore).storeBatch(EVENTS.slice(5).map((e) => toEventRecord(e)));
-    [devA, admin] = await Promise.all([h.tokens.developer('A'), h.tokens.admin('root')]);
+    [devA, admin] = await Promise.all([h.identities.user('developer', 'A'), h.identities.user('admin', 'root')]);
   });
   afterAll(() => h.stop());
 
@@ -93,7 +94,7 @@ describe('analytics queries over gRPC (FerretDB)', () => {
     });
     const self = await h.call('getSummary', { ...range, userId: 'A' }, devA);
     expect(self.totals.events).toBe('7');
-    const other = await h.call('getSummary', range, await h.tokens.developer('nobody'));
+    const other = await h.call('getSummary', range, await h.identities.user('developer', 'nobody'));
     expect(other.totals.events).toBe('0');
     expect(other.byType).toEqual({});
   });

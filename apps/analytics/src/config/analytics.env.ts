@@ -13,7 +13,7 @@ export class AnalyticsEnv extends BaseEnv {
   /** Where the access-token keys are fetched (read by @aether/auth). */
   @IsString() @IsNotEmpty() AUTH_JWKS_URL!: string;
 
-  /** Stored events and rollups older than this are deleted. */
+  /** Stored events and task facts older than this are deleted. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3650) ANALYTICS_RETENTION_DAYS = 30;
   /** How often the retention delete runs (it also runs once at start-up). */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1000) ANALYTICS_RETENTION_SWEEP_MS = 3_600_000;

@@ -1,21 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
-import type { Granularity } from './buckets';
 import type { EventDoc } from './event-record';
-
-/** Counters for one (granularity, type, user, bucket); `_id` is that tuple joined, so upserts are exact. */
-export interface RollupDoc {
-  _id: string;
-  g: Granularity;
-  type: string;
-  userId: string;
-  bucket: Date;
-  count: number;
-  promptTokens?: number;
-  completionTokens?: number;
-  costUsd?: number;
-}
 
 /** What analytics knows about one task, for the `completed` and `overdue` figures. */
 export interface TaskStateDoc {
@@ -30,20 +16,20 @@ export interface TaskStateDoc {
 }
 
 /**
- * The three collections, used through the driver rather than mongoose documents: the hot path is
- * bulk inserts/upserts and the reads are aggregation pipelines, where hydrating documents would
- * only cost time. Indexes are created by AnalyticsIndexes (not mongoose autoIndex), because TTL
- * indexes must be skipped on FerretDB.
+ * The collections, used through the driver rather than mongoose documents: the hot path is bulk
+ * inserts and the reads are aggregation pipelines, where hydrating documents would only cost
+ * time. Indexes are created by AnalyticsIndexes (not mongoose autoIndex): they depend on the server.
+ *
+ * There are no counter collections: every figure is aggregated from `events` itself, so counts
+ * cannot drift from the stored events (see README.md, "Design").
  */
 @Injectable()
 export class AnalyticsCollections {
   readonly events: Collection<EventDoc>;
-  readonly rollups: Collection<RollupDoc>;
   readonly tasks: Collection<TaskStateDoc>;
 
   constructor(@InjectConnection() readonly connection: Connection) {
     this.events = connection.collection<EventDoc>('events');
-    this.rollups = connection.collection<RollupDoc>('rollups');
     this.tasks = connection.collection<TaskStateDoc>('task_states');
   }
 }

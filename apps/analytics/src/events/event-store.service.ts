@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { mongo } from 'mongoose';
-import { AnalyticsCollections, type RollupDoc, type TaskStateDoc } from './analytics-collections';
-import { GRANULARITIES, floorTo } from './buckets';
+import { AnalyticsCollections, type TaskStateDoc } from './analytics-collections';
 import type { EventRecord } from './event-record';
 
 const DUPLICATE_KEY = 11000;
@@ -13,7 +12,7 @@ const DUPLICATE_KEY = 11000;
 const UPDATE_CHUNK = 25;
 
 export interface StoreResult {
-  /** Ids stored for the first time (their rollups were incremented). */
+  /** Ids stored for the first time. */
   inserted: string[];
   /** Ids that were already stored: success, nothing counted twice. */
   duplicates: string[];
@@ -44,7 +43,8 @@ async function chunkedBulkWrite<T extends { _id: string }>(
     } catch (e) {
       const errs = bulkWriteErrors(e);
       if (!errs) throw e;
-      errors.push(...errs.map((we) => ({ ...we, index: we.index + i })));
+      // Copied field by field: the driver's WriteError exposes code/index/errmsg as getters, which a spread would drop.
+      errors.push(...errs.map((we) => ({ code: we.code, errmsg: we.errmsg, index: we.index + i })));
     }
   }
   return errors;
@@ -61,7 +61,8 @@ async function upsertAll<T extends { _id: string }>(
   ops: Ops<T>,
 ): Promise<void> {
   const failed = await chunkedBulkWrite(collection, ops);
-  if (failed.some((we) => we.code !== DUPLICATE_KEY)) throw new Error(`write failed: ${failed.find((we) => we.code !== DUPLICATE_KEY)?.errmsg}`);
+  const first = failed.find((we) => we.code !== DUPLICATE_KEY);
+  if (first) throw new Error(`write failed: ${first.errmsg ?? `code ${first.code}`}`);
   if (failed.length === 0) return;
   const again = await chunkedBulkWrite(collection, failed.map((we) => ops[we.index]));
   const real = again.find((we) => we.code !== DUPLICATE_KEY);
@@ -69,14 +70,13 @@ async function upsertAll<T extends { _id: string }>(
 }
 
 /**
- * Stores events exactly once and keeps the rollup counters in step.
+ * Stores events exactly once. The event id is the primary key, so a redelivered event fails its
+ * insert with E11000 and is reported as a duplicate. There are no counters to keep in step: the
+ * figures are aggregated from the stored events, so a redelivery, or a crash at any point, can
+ * never make them disagree with what is stored. The hot path is one unordered insertMany per batch.
  *
- * The event id is the primary key, so a redelivered event fails its insert with E11000 and is
- * reported as a duplicate; rollups (`$inc` upserts) and task facts are applied only for events
- * inserted by this call, so redelivery never double-counts. One round trip per collection per
- * batch. Known gap: if the process dies after the insert but before the rollup write, the
- * redelivered events count as duplicates and those rollups stay short (the raw events, and
- * therefore ListEvents, remain exact); graceful shutdown drains batches first.
+ * Task facts (due dates, completion) are idempotent upserts applied for new AND duplicate events:
+ * if the process died after the insert but before the facts, the redelivery supplies them.
  */
 @Injectable()
 export class EventStore {
@@ -105,66 +105,37 @@ export class EventStore {
       for (const we of writeErrors) rejected.set(we.index, we);
     }
 
-    const fresh: EventRecord[] = [];
     unique.forEach((r, i) => {
       const err = rejected.get(i);
-      if (!err) {
-        fresh.push(r);
-        result.inserted.push(r.doc._id);
-      } else if (err.code === DUPLICATE_KEY) result.duplicates.push(r.doc._id);
+      if (!err) result.inserted.push(r.doc._id);
+      else if (err.code === DUPLICATE_KEY) result.duplicates.push(r.doc._id);
       else result.failed.set(r.doc._id, new Error(`insert failed: ${err.errmsg ?? `code ${err.code}`}`));
     });
 
-    if (fresh.length > 0) {
-      await this.applyRollups(fresh);
-      await this.applyTaskFacts(fresh);
-    }
+    const stored = new Set([...result.inserted, ...result.duplicates]);
+    await this.applyTaskFacts(unique.filter((r) => stored.has(r.doc._id)));
     return result;
-  }
-
-  private async applyRollups(records: EventRecord[]): Promise<void> {
-    // Sum the batch in memory first: a burst of one type in one minute becomes one upsert per bucket.
-    const acc = new Map<string, Omit<RollupDoc, '_id'>>();
-    for (const { doc } of records) {
-      for (const g of GRANULARITIES) {
-        const bucket = floorTo(doc.time, g);
-        const key = `${g}|${doc.type}|${doc.userId}|${bucket.toISOString()}`;
-        let r = acc.get(key);
-        if (!r) acc.set(key, (r = { g, type: doc.type, userId: doc.userId, bucket, count: 0 }));
-        r.count += 1;
-        if (doc.promptTokens) r.promptTokens = (r.promptTokens ?? 0) + doc.promptTokens;
-        if (doc.completionTokens) r.completionTokens = (r.completionTokens ?? 0) + doc.completionTokens;
-        if (doc.costUsd) r.costUsd = (r.costUsd ?? 0) + doc.costUsd;
-      }
-    }
-    const ops: mongo.AnyBulkWriteOperation<RollupDoc>[] = [...acc].map(([key, r]) => {
-      const inc: Record<string, number> = { count: r.count };
-      if (r.promptTokens) inc.promptTokens = r.promptTokens;
-      if (r.completionTokens) inc.completionTokens = r.completionTokens;
-      if (r.costUsd) inc.costUsd = r.costUsd;
-      return {
-        updateOne: {
-          filter: { _id: key },
-          update: { $setOnInsert: { g: r.g, type: r.type, userId: r.userId, bucket: r.bucket }, $inc: inc },
-          upsert: true,
-        },
-      };
-    });
-    await upsertAll(this.db.rollups, ops);
   }
 
   /**
    * Only events that say something about a due date or completion are recorded (a task created
    * without `dueAt` needs nothing: it can be neither overdue nor completed yet). "First time"
-   * fields are set only while absent, so a later edit of a done task changes nothing.
+   * fields are set only while absent, so a later edit of a done task changes nothing; a due date
+   * is set only by an event at least as recent as the last one seen, so a redelivered old event
+   * cannot bring back a due date that was changed since (its conditional upsert then fails with
+   * E11000, which upsertAll treats as the intended no-op).
    */
   private async applyTaskFacts(records: EventRecord[]): Promise<void> {
+    if (!records.some((r) => r.task)) return;
     const ops: Ops<TaskStateDoc> = [];
     for (const { task } of records) {
       if (!task) continue;
       const owner = { $setOnInsert: { userId: task.userId } };
       if (task.dueAt !== undefined) {
-        ops.push({ updateOne: { filter: { _id: task.taskId }, update: { ...owner, $set: { dueAt: task.dueAt }, $max: { lastEventAt: task.time } }, upsert: true } });
+        const notNewer = { $or: [{ lastEventAt: { $lte: task.time } }, { lastEventAt: { $exists: false } }] };
+        ops.push({
+          updateOne: { filter: { _id: task.taskId, ...notNewer }, update: { ...owner, $set: { dueAt: task.dueAt }, $max: { lastEventAt: task.time } }, upsert: true },
+        });
       }
       if (task.completed) {
         ops.push({

@@ -3,7 +3,7 @@ import { AnalyticsCollections } from './analytics-collections';
 import { AnalyticsIndexes } from './analytics-indexes';
 import { EventStore } from './event-store.service';
 
-/** Storage of events, rollups and task facts (the MongoDB connection is opened by AppModule). */
+/** Storage of events and task facts (the MongoDB connection is opened by AppModule). */
 @Module({
   providers: [AnalyticsCollections, AnalyticsIndexes, EventStore],
   exports: [AnalyticsCollections, EventStore],

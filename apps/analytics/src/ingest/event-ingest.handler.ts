@@ -36,8 +36,6 @@ export class EventIngestHandler implements EventHandler, OnModuleInit, OnModuleD
 
   /** Registered here rather than with @EventConsumer because the prefetch comes from the env. */
   onModuleInit(): void {
-    // Init hooks can run twice (the kit's gRPC microservice shares this module graph).
-    if (this.registry.get(INGEST_QUEUE)) return;
     this.registry.register(
       { queue: INGEST_QUEUE, patterns: ['#'], deduplicate: false, prefetch: this.env.ANALYTICS_PREFETCH },
       (event) => this.handle(event),

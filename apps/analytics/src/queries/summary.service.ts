@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { AnalyticsCollections } from '../events/analytics-collections';
-import { decompose } from '../events/buckets';
 import { AI_COMPLETION_TYPE, TASK_CREATED_TYPE } from '../events/event-record';
 import { groupSum } from './group-sum';
 import { userMatch, type Scope } from './scope';
@@ -15,11 +14,16 @@ export interface SummaryFigures {
   ai: { requests: number; promptTokens: number; completionTokens: number; costUsd: number };
 }
 
+const inRange = (range: TimeRange) => ({ time: { $gte: range.from, $lt: range.to } });
+
 const AI_SUMS = { promptTokens: '$promptTokens', completionTokens: '$completionTokens', costUsd: '$costUsd' } as const;
 
 /**
- * The summary of a range, exact to the millisecond: the range is split into aligned day/hour/minute
- * stretches read from the rollups, plus the ragged sub-minute ends read from the raw events.
+ * The summary of a range, aggregated from the stored events themselves (`time` in [from, to),
+ * exact to the millisecond). One `$group` per figure, as FerretDB 1.24 computes only the first
+ * accumulator of a stage (see groupSum); the pipelines run in parallel. On MongoDB they are index
+ * range scans (user_time, type_time, time_id); on FerretDB every non-`_id` filter is a scan of
+ * the collection, so latency grows with the events kept (see README.md for figures).
  *
  * Task figures come from the per-task facts:
  * - completed: tasks first seen done within the range;
@@ -61,46 +65,15 @@ export class SummaryService {
     };
   }
 
-  /** The $match conditions for [from, to) on the rollups and on the raw events. */
-  private rangeFilters(range: TimeRange): { rollups?: Record<string, unknown>; events?: Record<string, unknown> } {
-    const segments = decompose(range.from, range.to);
-    const rollup = segments.filter((s) => s.g !== 'raw').map((s) => ({ g: s.g, bucket: { $gte: s.from, $lt: s.to } }));
-    const raw = segments.filter((s) => s.g === 'raw').map((s) => ({ time: { $gte: s.from, $lt: s.to } }));
-    return {
-      rollups: rollup.length ? { $or: rollup } : undefined,
-      events: raw.length ? { $or: raw } : undefined,
-    };
-  }
-
   private async countByType(range: TimeRange, scope: Scope): Promise<Map<string, number>> {
-    const f = this.rangeFilters(range);
-    const [fromRollups, fromEvents] = await Promise.all([
-      f.rollups ? groupSum(this.db.rollups, { ...f.rollups, ...userMatch(scope) }, '$type', { n: '$count' }) : new Map(),
-      f.events ? groupSum(this.db.events, { ...f.events, ...userMatch(scope) }, '$type', { n: 1 }) : new Map(),
-    ]);
-    const out = new Map<string, number>();
-    for (const part of [fromRollups, fromEvents]) {
-      for (const { key, sums } of part.values()) out.set(String(key), (out.get(String(key)) ?? 0) + sums.n);
-    }
-    return out;
+    const rows = await groupSum(this.db.events, { ...inRange(range), ...userMatch(scope) }, '$type', { n: 1 });
+    return new Map([...rows.values()].map(({ key, sums }) => [String(key), sums.n]));
   }
 
   private async aiUsage(range: TimeRange, scope: Scope): Promise<{ promptTokens: number; completionTokens: number; costUsd: number }> {
-    const f = this.rangeFilters(range);
-    const base = { type: AI_COMPLETION_TYPE, ...userMatch(scope) };
-    const parts = await Promise.all([
-      f.rollups ? groupSum(this.db.rollups, { ...f.rollups, ...base }, null, AI_SUMS) : new Map(),
-      f.events ? groupSum(this.db.events, { ...f.events, ...base }, null, AI_SUMS) : new Map(),
-    ]);
-    const total = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
-    for (const part of parts) {
-      for (const { sums } of part.values()) {
-        total.promptTokens += sums.promptTokens;
-        total.completionTokens += sums.completionTokens;
-        total.costUsd += sums.costUsd;
-      }
-    }
-    return total;
+    const rows = await groupSum(this.db.events, { type: AI_COMPLETION_TYPE, ...inRange(range), ...userMatch(scope) }, null, AI_SUMS);
+    const sums = [...rows.values()][0]?.sums;
+    return { promptTokens: sums?.promptTokens ?? 0, completionTokens: sums?.completionTokens ?? 0, costUsd: sums?.costUsd ?? 0 };
   }
 
   private completedTasks(range: TimeRange, scope: Scope): Promise<number> {

@@ -1,19 +1,17 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AnalyticsEnv } from '../config/analytics.env';
 import { AnalyticsCollections } from '../events/analytics-collections';
-import { floorTo, GRANULARITIES } from '../events/buckets';
 
 export interface PurgeResult {
   events: number;
-  rollups: number;
   tasks: number;
 }
 
 /**
  * Deletes what is older than ANALYTICS_RETENTION_DAYS, at start-up and then every
  * ANALYTICS_RETENTION_SWEEP_MS. Works on FerretDB (no TTL indexes there) and MongoDB alike; with
- * several replicas each runs it, which is harmless (deletes are idempotent).
- * A rollup bucket goes once it lies wholly before the cut-off, so kept figures are never partial.
+ * several replicas each runs it, which is harmless (deletes are idempotent). The figures are
+ * aggregated from the events, so they shrink with them and never disagree.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -27,7 +25,6 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.timer) return; // bootstrap hooks can run twice in a hybrid (HTTP + gRPC) app
     const sweep = () => {
       this.running ??= this.purge()
         .catch((e) => this.logger.warn(`Retention delete failed (will retry): ${(e as Error).message}`))
@@ -45,19 +42,13 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   async purge(now = new Date()): Promise<PurgeResult> {
     const cutoff = new Date(now.getTime() - this.env.ANALYTICS_RETENTION_DAYS * 86_400_000);
-    const [events, tasks, ...rollups] = await Promise.all([
+    const [events, tasks] = await Promise.all([
       this.db.events.deleteMany({ time: { $lt: cutoff } }),
       this.db.tasks.deleteMany({ lastEventAt: { $lt: cutoff } }),
-      // bucket < floor(cutoff) ⇔ the whole bucket [bucket, bucket + size) ends at or before the cut-off.
-      ...GRANULARITIES.map((g) => this.db.rollups.deleteMany({ g, bucket: { $lt: floorTo(cutoff, g) } })),
     ]);
-    const result = {
-      events: events.deletedCount,
-      tasks: tasks.deletedCount,
-      rollups: rollups.reduce((n, r) => n + r.deletedCount, 0),
-    };
-    if (result.events + result.rollups + result.tasks > 0) {
-      this.logger.log(`Retention: deleted ${result.events} events, ${result.rollups} rollups, ${result.tasks} task facts before ${cutoff.toISOString()}`);
+    const result = { events: events.deletedCount, tasks: tasks.deletedCount };
+    if (result.events + result.tasks > 0) {
+      this.logger.log(`Retention: deleted ${result.events} events, ${result.tasks} task facts before ${cutoff.toISOString()}`);
     }
     return result;
   }
