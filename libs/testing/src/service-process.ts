@@ -49,7 +49,9 @@ export async function startServiceProcess(opts: {
 }): Promise<ServiceProcess> {
   const entry = resolve(ROOT, 'dist/apps', opts.app, 'src/main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+  // Same start as the image: the tracing preload first (it stays off unless OTEL_* is set).
+  const tracing = resolve(ROOT, 'dist/libs/service-kit/src/tracing/tracing.js');
+  const child = spawn(process.execPath, ['--enable-source-maps', '-r', tracing, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,11 @@ if (enabled && process.env.OTEL_SDK_DISABLED !== 'true') {
         '@opentelemetry/instrumentation-net': { enabled: false },
         // @aether/messaging makes its own publish/consume spans with trace context in headers.
         '@opentelemetry/instrumentation-amqplib': { enabled: false },
+        // Only trace store calls made on behalf of a traced request, not background polling
+        // (outbox relay, schedulers), which would otherwise flood the backend with one-span traces.
+        '@opentelemetry/instrumentation-pg': { requireParentSpan: true },
+        '@opentelemetry/instrumentation-ioredis': { requireParentSpan: true },
+        '@opentelemetry/instrumentation-mongodb': { requireParentSpan: true },
       }),
     ],
   });
