@@ -13,7 +13,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund || exit 1
 fi
 need_mongo=""; [ -f apps/analytics/src/main.ts ] && need_mongo="--mongo"
-bash scripts/infra.sh $need_mongo || { echo "[dev] start the missing infrastructure (or: docker compose up -d postgres redis rabbitmq mongo) and retry"; exit 1; }
+bash scripts/infra.sh $need_mongo || { echo "[dev] start the missing infrastructure and retry (on a machine with Docker: docker compose up --build runs the whole stack, see docs/deploy.md)"; exit 1; }
 bash scripts/build.sh || exit 1
 
 PG_URL=${DEV_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}

@@ -22,7 +22,7 @@ elif command -v pg_ctlcluster >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2
   for _ in $(seq 1 30); do pg_isready -h "$PGHOST_" -p 5432 -q && break; sleep 0.5; done
   pg_isready -h "$PGHOST_" -p 5432 -q && say "postgresql: up" || { say "postgresql: FAILED to start"; fail=1; }
 else
-  say "postgresql: not running on $PGHOST_:5432 and not installed here — start one (e.g. 'docker compose up -d postgres')"; fail=1
+  say "postgresql: not running on $PGHOST_:5432 and not installed here — start one (or run the whole stack with docker compose: docs/deploy.md)"; fail=1
 fi
 
 # Redis
@@ -36,7 +36,7 @@ elif command -v redis-server >/dev/null 2>&1; then
   for _ in $(seq 1 20); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.25; done
   redis-cli ping >/dev/null 2>&1 && say "redis: up" || { say "redis: FAILED to start"; fail=1; }
 else
-  say "redis: not running on 127.0.0.1:6379 and not installed — start one (e.g. 'docker compose up -d redis')"; fail=1
+  say "redis: not running on 127.0.0.1:6379 and not installed — start one (or run the whole stack with docker compose: docs/deploy.md)"; fail=1
 fi
 
 # RabbitMQ (+ management plugin for the test vhosts)
@@ -48,7 +48,7 @@ elif command -v rabbitmq-server >/dev/null 2>&1; then
   rabbitmqctl await_startup >/dev/null 2>&1 || sleep 5
   port_open 127.0.0.1 5672 && say "rabbitmq: up" || { say "rabbitmq: FAILED to start"; fail=1; }
 else
-  say "rabbitmq: not running on 127.0.0.1:5672 and not installed — start one (e.g. 'docker compose up -d rabbitmq')"; fail=1
+  say "rabbitmq: not running on 127.0.0.1:5672 and not installed — start one (or run the whole stack with docker compose: docs/deploy.md)"; fail=1
 fi
 if port_open 127.0.0.1 5672 && ! curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1; then
   if command -v rabbitmq-plugins >/dev/null 2>&1; then
@@ -67,7 +67,7 @@ if $want_mongo; then
   elif [ -f scripts/ensure-ferretdb.sh ]; then
     bash scripts/ensure-ferretdb.sh || { say "ferretdb: FAILED"; fail=1; }
   else
-    say "mongodb: nothing on 127.0.0.1:27017 — start one (e.g. 'docker compose up -d mongo')"; fail=1
+    say "mongodb: nothing on 127.0.0.1:27017 — start one (or run the whole stack with docker compose: docs/deploy.md)"; fail=1
   fi
 fi
 
