@@ -90,6 +90,19 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     expect(await seriesTotal(type, 'day')).toBe(1000);
   });
 
+  it('stores events whose data has field names a document store refuses (dots, leading $), data intact', async () => {
+    const admin = await h.identities.user('admin');
+    // Docker labels and arbitrary webhook payloads: as sub-documents FerretDB rejected these, so
+    // the events went to the retry queues and never counted.
+    const data = { labels: { 'com.docker.compose.service': 'api', 'aether.managed': 'true' }, $schema: 'x', list: [{ 'a.b': 1 }] };
+    const ev = { id: randomUUID(), type: 'docker-manager.container.started', subject: 'u-labels', data };
+    await h.publish([ev]);
+    await waitFor(async () => (await db.events.countDocuments({ _id: ev.id })) === 1, { timeoutMs: 10_000, what: 'the event with dotted keys stored' });
+    expect(await summaryCount(ev.type, 'u-labels')).toBe(1);
+    const page = await h.call('listEvents', { type: ev.type }, admin);
+    expect(page.items.map((e: { id: string; dataJson: string }) => [e.id, JSON.parse(e.dataJson)])).toEqual([[ev.id, data]]);
+  });
+
   it('a redelivery after a crash between the event insert and the task facts still records the facts', async () => {
     const store = h.get(EventStore);
     const done = toEventRecord({ id: randomUUID(), type: 'task-manager.task.completed', subject: 'u-crash', data: { id: 'crash-task', status: 'done' } });

@@ -72,6 +72,8 @@ beforeAll(async () => {
       MONGODB_URL: mongo.url,
       RABBITMQ_URL: vhost.url,
       AUTH_JWKS_URL: identities.jwksUrl,
+      // Not UTC on purpose: timestamps must mean the same whatever zone the server runs in.
+      TZ: 'America/New_York',
     },
     readyUrl: `http://127.0.0.1:${anHttp}/readyz`,
     timeoutMs: 60_000,
@@ -138,6 +140,14 @@ describe('/api/v1/analytics', () => {
     expect(res.json.points.reduce((n: number, p: { count: number }) => n + p.count, 0)).toBe(2);
   });
 
+  it('reads timestamps without an offset as UTC, whatever the server’s zone', async () => {
+    const from = hourAgo.toISOString().slice(0, 19); // e.g. 2026-01-01T12:00:00, no "Z"
+    const res = await get(`/summary?from=${from}&to=${new Date(hourAgo.getTime() + 1000).toISOString().slice(0, 19)}`, admin);
+    expect(res.status).toBe(200);
+    expect(res.json.from).toBe(`${from}.000Z`);
+    expect(res.json.totals.events).toBe(3);
+  });
+
   it('lists raw events for admins, newest first with a cursor', async () => {
     const page = await get('/events?limit=2', admin);
     expect(page.status).toBe(200);
@@ -149,7 +159,7 @@ describe('/api/v1/analytics', () => {
   });
 
   it('maps bad queries to 400 and forbidden ones to 403 problem+json, no token to 401', async () => {
-    for (const path of ['/timeseries?type=x.y.z&interval=week', '/timeseries?interval=hour', '/summary?from=yesterday', '/summary?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z', '/events?limit=500']) {
+    for (const path of ['/timeseries?type=x.y.z&interval=week', '/summary?userId=not-a-user-id', '/timeseries?interval=hour', '/summary?from=yesterday', '/summary?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z', '/events?limit=500']) {
       const res = await get(path, admin);
       expect({ path, status: res.status }).toEqual({ path, status: 400 });
       expect(res.type).toContain('application/problem+json');

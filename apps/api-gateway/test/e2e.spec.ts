@@ -176,6 +176,20 @@ describe('api-gateway end to end (real security service)', () => {
     expectProblem(await call('DELETE', `/api/v1/api-keys/${apiKeyId}`, { headers: bearer(devAccess) }), 404, 'NOT_FOUND');
   });
 
+  it('never lets an API key mint a key wider than itself', async () => {
+    const parent = await call('POST', '/api/v1/api-keys', { body: { name: 'narrow', scopes: ['apikeys:manage'] }, headers: bearer(devAccess) });
+    expect(parent.status).toBe(201);
+    const child = await call('POST', '/api/v1/api-keys', { body: { name: 'child' }, headers: { 'x-api-key': parent.json.key } });
+    expect(child.status).toBe(201);
+    expect(child.json.scopes).toEqual(['apikeys:manage']);
+    const me = await call('GET', '/api/v1/auth/me', { headers: { 'x-api-key': child.json.key } });
+    expect(me.json.permissions).toEqual(['apikeys:manage']);
+    expectProblem(await call('POST', '/api/v1/api-keys', { body: { name: 'x', scopes: ['tasks:write'] }, headers: { 'x-api-key': parent.json.key } }), 400, 'VALIDATION_FAILED');
+    for (const id of [child.json.id, parent.json.id]) {
+      expect((await call('DELETE', `/api/v1/api-keys/${id}`, { headers: bearer(devAccess) })).status).toBe(204);
+    }
+  });
+
   it('enforces RBAC: 403 for a developer, 200 for the bootstrapped admin', async () => {
     expectProblem(await call('GET', '/api/v1/users', { headers: bearer(devAccess) }), 403);
     const login = await call('POST', '/api/v1/auth/login', { body: ADMIN });

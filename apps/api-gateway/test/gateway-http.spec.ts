@@ -144,6 +144,19 @@ describe('api-gateway HTTP pipeline', () => {
       );
       expect(Object.keys(doc.json.components.securitySchemes).sort()).toEqual(['api-key', 'bearer']);
       expect(doc.json.components.schemas.RegisterDto.required).toEqual(expect.arrayContaining(['email', 'password', 'name']));
+      // Errors are documented as they are sent: problem+json, never plain JSON.
+      const login = doc.json.paths['/api/v1/auth/login'].post;
+      expect(Object.keys(login.responses['401'].content)).toEqual(['application/problem+json']);
+      expect(Object.keys(login.responses.default.content)).toEqual(['application/problem+json']);
+      expect(Object.keys(login.responses['200'].content)).toEqual(['application/json']);
+      // Request bodies are closed (unknown fields are a 400).
+      for (const dto of ['RegisterDto', 'LoginDto', 'RefreshTokenDto', 'CreateApiKeyDto', 'SetRolesDto']) {
+        expect(doc.json.components.schemas[dto].additionalProperties).toBe(false);
+      }
+      expect(doc.json.components.schemas.UserDto.additionalProperties).toBeUndefined();
+      const jwks = doc.json.paths['/.well-known/jwks.json'].get.responses['200'].content['application/json'].schema;
+      expect(jwks).toEqual({ $ref: '#/components/schemas/JwksDto' });
+      expect(doc.json.components.schemas.JwksDto.required).toEqual(['keys']);
       const ui = await call('GET', '/docs');
       expect(ui.status).toBe(200);
       expect(ui.text).toMatch(/swagger/i);
@@ -261,7 +274,11 @@ describe('api-gateway HTTP pipeline', () => {
         nextCursor: null,
       });
       expect(fake.callsOf('listApiKeys').at(-1)!.request.page).toEqual({ limit: 5, cursor: '' });
-      expectProblem(await call('GET', '/api/v1/api-keys?limit=101', { headers: auth }), 400, 'VALIDATION_FAILED');
+      for (const limit of ['101', '0', '0x10', '1e1', '2.5', '%205', '']) {
+        const bad = await call('GET', `/api/v1/api-keys?limit=${limit}`, { headers: auth });
+        expectProblem(bad, 400, 'VALIDATION_FAILED');
+        expect(bad.json.errors[0].field).toBe('limit');
+      }
       expectProblem(await call('GET', '/api/v1/api-keys?sort=name', { headers: auth }), 400, 'VALIDATION_FAILED');
       expectProblem(await call('POST', '/api/v1/api-keys', { body: { name: 'x', scopes: ['root'] }, headers: auth }), 400, 'VALIDATION_FAILED');
       expectProblem(await call('DELETE', '/api/v1/api-keys/not-a-uuid', { headers: auth }), 400, 'VALIDATION_FAILED');

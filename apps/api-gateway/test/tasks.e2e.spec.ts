@@ -122,6 +122,9 @@ describe('/api/v1/tasks', () => {
       [{ title: 'x', dueAt: 'next friday' }, 'dueAt'],
       [{ title: 'x', assigneeId: 'bob' }, 'assigneeId'],
       [{ title: 'x', colour: 'red' }, 'colour'],
+      // PostgreSQL text cannot hold NUL: refused up front instead of failing the insert (500).
+      [{ title: 'a\u0000b' }, 'title'],
+      [{ title: 'x', dueAt: '9999-12-31T23:59:59-14:00' }, 'dueAt'],
     ] as const;
     for (const [body, field] of bad) {
       const res = await call(alice, 'POST', '/api/v1/tasks', body);
@@ -129,6 +132,8 @@ describe('/api/v1/tasks', () => {
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(fields(res)).toContain(field);
     }
+    // 200 characters, not 200 UTF-16 units: an emoji title of 200 fits the varchar(200).
+    expect((await call(alice, 'POST', '/api/v1/tasks', { title: '😀'.repeat(200) })).body).toMatchObject({ title: '😀'.repeat(200) });
   });
 
   it('replays a POST with the same Idempotency-Key instead of creating twice', async () => {

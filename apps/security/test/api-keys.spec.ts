@@ -71,6 +71,26 @@ describe('API keys (PostgreSQL)', () => {
     expect((await verify((await apiKeys.authenticate(key)).accessToken)).payload.perms).toEqual(permissionsForRoles(['viewer']));
   });
 
+  it('a key made by a key-authenticated caller without scopes gets that caller’s scopes, never the whole role', async () => {
+    const parent = await apiKeys.create(owner, { name: 'parent', scopes: ['apikeys:manage', 'tasks:read'] });
+    const narrowed = { userId: owner.userId, permissions: ['apikeys:manage', 'tasks:read'], viaApiKeyId: parent.apiKey.id };
+    const { apiKey, key } = await apiKeys.create(narrowed, { name: 'child' });
+    expect(apiKey.scopes).toEqual(['apikeys:manage', 'tasks:read']);
+    expect(apiKey.expiresAt).toBeNull(); // the parent never expires either
+    expect((await verify((await apiKeys.authenticate(key)).accessToken)).payload.perms).toEqual(['tasks:read', 'apikeys:manage']);
+  });
+
+  it('a key made by a key never outlives it', async () => {
+    const expiresAt = new Date(app.clock.now().getTime() + 86_400_000);
+    const parent = await apiKeys.create(owner, { name: 'short-lived', scopes: ['apikeys:manage'], expiresAt: expiresAt.toISOString() });
+    const caller = { userId: owner.userId, permissions: ['apikeys:manage'], viaApiKeyId: parent.apiKey.id };
+    expect((await apiKeys.create(caller, { name: 'inherits' })).apiKey.expiresAt).toEqual(expiresAt);
+    const sooner = new Date(expiresAt.getTime() - 60_000);
+    expect((await apiKeys.create(caller, { name: 'sooner', expiresAt: sooner.toISOString() })).apiKey.expiresAt).toEqual(sooner);
+    const later = new Date(expiresAt.getTime() + 60_000).toISOString();
+    await expect(apiKeys.create(caller, { name: 'later', expiresAt: later })).rejects.toBeInstanceOf(ValidationError);
+  });
+
   it('refuses scopes the owner does not hold, unknown scopes and past expiry', async () => {
     await expect(apiKeys.create(owner, { name: 'x', scopes: ['users:manage'] })).rejects.toBeInstanceOf(ValidationError);
     await expect(apiKeys.create(owner, { name: 'x', scopes: ['nope'] })).rejects.toBeInstanceOf(ValidationError);

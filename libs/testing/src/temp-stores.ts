@@ -108,13 +108,18 @@ export async function createTempMongoDatabase(prefix = 'test'): Promise<TempReso
 }
 
 /** Polls `probe` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(probe: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+
+export async function waitFor<T>(
+  probe: () => Promise<T | Falsy> | T | Falsy,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10000);
   let lastError: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v;
+      if (v) return v as T;
     } catch (e) {
       lastError = e;
     }

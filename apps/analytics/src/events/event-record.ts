@@ -22,7 +22,14 @@ export interface EventDoc {
   minute: Date;
   hour: Date;
   day: Date;
-  data: unknown;
+  /**
+   * The CloudEvents data as JSON text. Not stored as a sub-document: payloads may carry field
+   * names no document store takes (FerretDB rejects any name with a `.` or a leading `$`, e.g.
+   * Docker labels `com.docker.compose.service`), and such an event would never be stored.
+   */
+  dataJson: string;
+  /** Only in documents written before `dataJson`: the data as a sub-document. */
+  data?: unknown;
   /** Figures summed by the summary (present only on the events that carry them). */
   promptTokens?: number;
   completionTokens?: number;
@@ -39,6 +46,11 @@ export interface TaskSignal {
   completed: boolean;
   /** Completed, cancelled or deleted: the task can no longer become overdue. */
   closed: boolean;
+  /**
+   * When it was closed: the task's own `completedAt` for a done task (any later event about it,
+   * e.g. an edit of a task done long ago, repeats that time), else the event's time.
+   */
+  closedAt?: Date;
 }
 
 export interface EventRecord {
@@ -92,7 +104,8 @@ function taskSignal(ev: IncomingEvent, userId: string, time: Date): TaskSignal |
     dueAt = Number.isNaN(d.getTime()) ? undefined : d;
   }
   const owner = str(pick(task, 'ownerId', 'owner_id')) ?? userId;
-  return { taskId, userId: owner, time, dueAt, completed, closed };
+  const closedAt = closed ? (completed ? parseTime(pick(task, 'completedAt', 'completed_at'), time) : time) : undefined;
+  return { taskId, userId: owner, time, dueAt, completed, closed, closedAt };
 }
 
 /** Turns an incoming CloudEvent into what is stored: the event with its buckets, plus task facts. */
@@ -109,7 +122,7 @@ export function toEventRecord(ev: IncomingEvent, receivedAt = new Date()): Event
     minute: floorTo(time, 'minute'),
     hour: floorTo(time, 'hour'),
     day: floorTo(time, 'day'),
-    data: ev.data ?? null,
+    dataJson: JSON.stringify(ev.data ?? null),
   };
   if (ev.type === AI_COMPLETION_TYPE && isObj(ev.data)) {
     const usage = isObj(ev.data.usage) ? ev.data.usage : ev.data;

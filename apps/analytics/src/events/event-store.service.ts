@@ -29,32 +29,42 @@ interface WriteErrorLike {
 type Ops<T extends object> = mongo.AnyBulkWriteOperation<T>[];
 
 /**
- * Sends `ops` unordered, as consecutive commands of at most UPDATE_CHUNK operations, and returns
- * the per-operation errors of all chunks (indexes relative to `ops`). Other failures throw.
+ * Sends `ops` as consecutive ordered commands of at most UPDATE_CHUNK operations and returns the
+ * per-operation errors (indexes relative to `ops`); a failed operation is skipped and the rest
+ * sent on. Other failures throw.
+ *
+ * Why ordered and resumed by hand: FerretDB 1.24 runs an *unordered* update batch like an ordered
+ * one, stopping at the first failed statement and silently skipping the rest (no error reported
+ * for them). An E11000 from a conditional upsert (an intended no-op) therefore dropped the facts
+ * of every later task in the chunk. Ordered commands stop at the first error on every server, so
+ * resuming after it is exact on MongoDB and FerretDB alike.
  */
 async function chunkedBulkWrite<T extends { _id: string }>(
   collection: { bulkWrite(ops: Ops<T>, o: { ordered: boolean }): Promise<unknown> },
   ops: Ops<T>,
 ): Promise<WriteErrorLike[]> {
   const errors: WriteErrorLike[] = [];
-  for (let i = 0; i < ops.length; i += UPDATE_CHUNK) {
+  let i = 0;
+  while (i < ops.length) {
+    const chunk = ops.slice(i, i + UPDATE_CHUNK);
     try {
-      await collection.bulkWrite(ops.slice(i, i + UPDATE_CHUNK), { ordered: false });
+      await collection.bulkWrite(chunk, { ordered: true });
+      i += chunk.length;
     } catch (e) {
-      const errs = bulkWriteErrors(e);
-      if (!errs) throw e;
+      const we = bulkWriteErrors(e)?.[0];
+      if (!we) throw e;
       // Copied field by field: the driver's WriteError exposes code/index/errmsg as getters, which a spread would drop.
-      errors.push(...errs.map((we) => ({ code: we.code, errmsg: we.errmsg, index: we.index + i })));
+      errors.push({ code: we.code, errmsg: we.errmsg, index: we.index + i });
+      i += we.index + 1;
     }
   }
   return errors;
 }
 
 /**
- * Upserts whose new `_id` raced with another insert (another replica, or two operations on one
- * new document in the same unordered batch) fail with E11000; run once more they find the
- * document. A conditional upsert (`{_id, completedAt: {$exists: false}}`) that still fails then
- * means "already set", which is the intended no-op.
+ * Upserts whose new `_id` raced with another insert (another replica) fail with E11000; run once
+ * more they find the document. A conditional upsert (`{_id, completedAt: {$exists: false}}`)
+ * that still fails then means "already set", which is the intended no-op.
  */
 async function upsertAll<T extends { _id: string }>(
   collection: { bulkWrite(ops: Ops<T>, o: { ordered: boolean }): Promise<unknown> },
@@ -128,25 +138,38 @@ export class EventStore {
   private async applyTaskFacts(records: EventRecord[]): Promise<void> {
     if (!records.some((r) => r.task)) return;
     const ops: Ops<TaskStateDoc> = [];
+    // One "first time" op per task and fact, at the batch's earliest time: task-manager reports a
+    // completion twice (`updated` and `completed`), and every repeat would be a failed conditional
+    // upsert costing a round trip of its own (see chunkedBulkWrite).
+    type First = { field: 'completedAt' | 'closedAt'; taskId: string; userId: string; at: Date; eventTime: Date };
+    const firsts = new Map<string, First>();
+    const first = (field: First['field'], taskId: string, userId: string, at: Date, eventTime: Date) => {
+      const seen = firsts.get(`${field}:${taskId}`);
+      if (!seen || at < seen.at) firsts.set(`${field}:${taskId}`, { field, taskId, userId, at, eventTime });
+    };
     for (const { task } of records) {
       if (!task) continue;
-      const owner = { $setOnInsert: { userId: task.userId } };
       if (task.dueAt !== undefined) {
         const notNewer = { $or: [{ lastEventAt: { $lte: task.time } }, { lastEventAt: { $exists: false } }] };
         ops.push({
-          updateOne: { filter: { _id: task.taskId, ...notNewer }, update: { ...owner, $set: { dueAt: task.dueAt }, $max: { lastEventAt: task.time } }, upsert: true },
+          updateOne: {
+            filter: { _id: task.taskId, ...notNewer },
+            update: { $setOnInsert: { userId: task.userId }, $set: { dueAt: task.dueAt }, $max: { lastEventAt: task.time } },
+            upsert: true,
+          },
         });
       }
-      if (task.completed) {
-        ops.push({
-          updateOne: { filter: { _id: task.taskId, completedAt: { $exists: false } }, update: { ...owner, $set: { completedAt: task.time }, $max: { lastEventAt: task.time } }, upsert: true },
-        });
-      }
-      if (task.closed) {
-        ops.push({
-          updateOne: { filter: { _id: task.taskId, closedAt: { $exists: false } }, update: { ...owner, $set: { closedAt: task.time }, $max: { lastEventAt: task.time } }, upsert: true },
-        });
-      }
+      if (task.completed) first('completedAt', task.taskId, task.userId, task.closedAt ?? task.time, task.time);
+      if (task.closed) first('closedAt', task.taskId, task.userId, task.closedAt ?? task.time, task.time);
+    }
+    for (const { field, taskId, userId, at, eventTime } of firsts.values()) {
+      ops.push({
+        updateOne: {
+          filter: { _id: taskId, [field]: { $exists: false } },
+          update: { $setOnInsert: { userId }, $set: { [field]: at }, $max: { lastEventAt: eventTime } },
+          upsert: true,
+        },
+      });
     }
     if (ops.length > 0) await upsertAll(this.db.tasks, ops);
   }

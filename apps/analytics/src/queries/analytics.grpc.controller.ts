@@ -33,7 +33,7 @@ function toStoredEvent(doc: EventDoc): analyticsV1.StoredEvent {
     subject: doc.subject,
     userId: doc.userId,
     time: doc.time.toISOString(),
-    dataJson: JSON.stringify(doc.data ?? null),
+    dataJson: doc.dataJson ?? JSON.stringify(doc.data ?? null),
   };
 }
 

@@ -12,13 +12,18 @@ export interface TimeRange {
   to: Date;
 }
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?<time>[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(?<zone>Z|[+-]\d{2}:?\d{2})?)?$/;
+
 function parseInstant(field: string, value: string, violations: FieldViolation[]): Date | undefined {
   // Date.parse accepts far too much ("1", "March 7"); insist on an ISO-8601 date or date-time.
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
+  const m = ISO_INSTANT.exec(value);
+  if (!m) {
     violations.push({ field, message: 'must be an ISO-8601 timestamp, e.g. 2025-01-31T12:00:00Z' });
     return undefined;
   }
-  const d = new Date(value);
+  // Timestamps are UTC (API conventions): a date-time without an offset is UTC, not the server's
+  // local time, which is what Date would make of it.
+  const d = new Date(m.groups?.time && !m.groups.zone ? `${value.replace(' ', 'T')}Z` : value);
   if (Number.isNaN(d.getTime())) {
     violations.push({ field, message: 'is not a valid date' });
     return undefined;

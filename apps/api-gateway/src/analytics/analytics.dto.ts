@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../http/pagination';
 
 const EVENT_TYPE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -16,8 +16,9 @@ export class RangeQueryDto {
 }
 
 export class SummaryQueryDto extends RangeQueryDto {
-  @ApiPropertyOptional({ description: 'Admins only: whose figures (default: everyone). Others may pass only their own id.' })
-  @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional({ format: 'uuid', description: 'Admins only: whose figures (default: everyone). Others may pass only their own id.' })
+  // User ids are UUIDs: anything else is a client mistake that would otherwise answer all zeros.
+  @IsOptional() @IsUUID('all', { message: 'must be a user id (UUID)' })
   userId?: string;
 }
 

@@ -11,7 +11,9 @@ import {
   ApiUnauthorizedResponse,
   DocumentBuilder,
   SwaggerModule,
+  type OpenAPIObject,
 } from '@nestjs/swagger';
+import { PROBLEM_CONTENT_TYPE } from './problem-details';
 
 export const BEARER_SCHEME = 'bearer';
 export const API_KEY_SCHEME = 'api-key';
@@ -48,6 +50,39 @@ export const ApiProblems = () =>
     ApiDefaultResponse({ type: ProblemDto, description: 'Any error, as application/problem+json' }),
   );
 
+const JSON_CONTENT_TYPE = 'application/json';
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+/**
+ * What @nestjs/swagger cannot say through decorators: error answers are
+ * `application/problem+json` (it files every response under application/json), and request
+ * bodies are closed objects (unknown fields are a 400), so generated clients match the server.
+ */
+export function describeGatewayConventions(document: OpenAPIObject): OpenAPIObject {
+  const requestSchemas = new Set<string>();
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const body = op.requestBody as { content?: Record<string, { schema?: { $ref?: string } }> } | undefined;
+      const ref = body?.content?.[JSON_CONTENT_TYPE]?.schema?.$ref;
+      if (ref) requestSchemas.add(ref.replace('#/components/schemas/', ''));
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        const content = (response as { content?: Record<string, unknown> }).content;
+        const isError = status === 'default' || Number(status) >= 400;
+        if (!isError || !content?.[JSON_CONTENT_TYPE]) continue;
+        content[PROBLEM_CONTENT_TYPE] = content[JSON_CONTENT_TYPE];
+        delete content[JSON_CONTENT_TYPE];
+      }
+    }
+  }
+  for (const name of requestSchemas) {
+    const schema = document.components?.schemas?.[name] as { additionalProperties?: unknown } | undefined;
+    if (schema) schema.additionalProperties = false;
+  }
+  return document;
+}
+
 /** /docs (browsable UI) and /docs/openapi.json. */
 export function setupOpenApi(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
@@ -60,7 +95,7 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT or ak_... API key' }, BEARER_SCHEME)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SCHEME)
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = describeGatewayConventions(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     raw: ['json'],

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 export const DEFAULT_PAGE_LIMIT = 20;
@@ -8,7 +8,9 @@ export const MAX_PAGE_LIMIT = 100;
 /** `?limit=&cursor=` of every list endpoint; extend it for lists with filters. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT })
-  @IsOptional() @Type(() => Number) @Max(MAX_PAGE_LIMIT) @Min(1) @IsInt()
+  // Only plain digits become a number: Number() would also take '0x10', '1e1' or ' 5'.
+  @IsOptional() @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
+  @Max(MAX_PAGE_LIMIT) @Min(1) @IsInt()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })

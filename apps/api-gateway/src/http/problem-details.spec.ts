@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import {
   ConflictError,
@@ -130,6 +130,23 @@ describe('toProblem', () => {
         requestId: 'r',
       });
       expect(p.unexpected).toBe(true);
+    });
+
+    it('a failed readiness check is a 503 naming each dependency, without their messages', () => {
+      const down = { status: 'down', message: 'connect ECONNREFUSED 10.0.0.7:6379' };
+      const err = new ServiceUnavailableException({ status: 'error', info: {}, error: { redis: down }, details: { redis: down } });
+      const p = toProblem(err, 'r');
+      expect(p.body).toEqual({
+        type: 'https://aether.dev/problems/not-ready',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'Not ready: redis unavailable',
+        code: 'NOT_READY',
+        requestId: 'r',
+        details: { redis: { status: 'down' } },
+      });
+      expect(JSON.stringify(p.body)).not.toContain('10.0.0.7');
+      expect(p.unexpected).toBe(false);
     });
   });
 });

@@ -17,6 +17,8 @@ export interface ProblemDetails {
   code: string;
   requestId: string;
   errors?: FieldViolation[];
+  /** /readyz only: each dependency and whether it is up (extension member, RFC 9457 §3.2). */
+  details?: Record<string, { status: string }>;
 }
 
 export interface RenderedProblem {
@@ -81,6 +83,23 @@ interface Mapped {
   errors?: FieldViolation[];
   retryAfterSeconds?: number;
   unexpected?: boolean;
+  details?: Record<string, { status: string }>;
+}
+
+/**
+ * @nestjs/terminus' answer when a readiness check fails: `{status:'error', info, error, details}`
+ * with `details.<dependency> = {status:'down', message}`. Undefined for anything else.
+ */
+function healthCheckFailure(response: unknown): Record<string, { status: string }> | undefined {
+  const r = response as { status?: unknown; details?: unknown; error?: unknown };
+  if (typeof r !== 'object' || r === null || r.status !== 'error') return undefined;
+  const checks = { ...(r.details as object), ...(r.error as object) } as Record<string, { status?: unknown }>;
+  const out: Record<string, { status: string }> = {};
+  // Only the status: dependency messages name internal hosts (ECONNREFUSED 10.0.0.7:6379).
+  for (const [name, check] of Object.entries(checks)) {
+    out[name] = { status: typeof check?.status === 'string' ? check.status : 'down' };
+  }
+  return out;
 }
 
 function fromHttpException(err: HttpException): Mapped {
@@ -90,6 +109,13 @@ function fromHttpException(err: HttpException): Mapped {
   if (typeof response === 'object' && response !== null && typeof (response as Mapped).code === 'string') {
     const r = response as Mapped & { message?: string };
     return { status, code: r.code, detail: r.detail ?? r.message ?? err.message, errors: r.errors };
+  }
+  const health = healthCheckFailure(response);
+  if (health) {
+    // /readyz: an expected answer (a dependency is down), not a gateway failure.
+    const down = Object.keys(health).filter((name) => health[name].status !== 'up');
+    const detail = down.length ? `Not ready: ${down.join(', ')} unavailable` : 'Not ready';
+    return { status, code: 'NOT_READY', detail, details: health };
   }
   const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
   let detail = DETAIL_BY_STATUS[status] ?? (status >= 500 ? 'Internal error' : err.message);
@@ -153,5 +179,6 @@ export function toProblem(err: unknown, requestId: string): RenderedProblem {
     requestId,
   };
   if (m.errors?.length) body.errors = m.errors;
+  if (m.details) body.details = m.details;
   return { body, headers, unexpected: m.unexpected === true };
 }

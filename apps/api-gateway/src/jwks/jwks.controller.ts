@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { securityV1 } from '@aether/contracts';
@@ -14,6 +14,23 @@ export function toJwk(k: securityV1.Jwk): Record<string, string> {
   return Object.fromEntries(Object.entries(k).filter(([, v]) => typeof v === 'string' && v !== '')) as Record<string, string>;
 }
 
+/** One public key (RFC 7517); which members are present depends on `kty`. */
+class JwkDto {
+  @ApiProperty({ example: 'EC' }) kty!: string;
+  @ApiProperty({ description: 'Matches the `kid` header of the tokens it verifies' }) kid!: string;
+  @ApiPropertyOptional({ example: 'ES256' }) alg?: string;
+  @ApiPropertyOptional({ example: 'sig' }) use?: string;
+  @ApiPropertyOptional({ example: 'P-256', description: 'EC keys' }) crv?: string;
+  @ApiPropertyOptional({ description: 'EC keys' }) x?: string;
+  @ApiPropertyOptional({ description: 'EC keys' }) y?: string;
+  @ApiPropertyOptional({ description: 'RSA keys' }) n?: string;
+  @ApiPropertyOptional({ description: 'RSA keys' }) e?: string;
+}
+
+class JwksDto {
+  @ApiProperty({ type: [JwkDto] }) keys!: JwkDto[];
+}
+
 /** The public keys that verify access tokens, for clients and third parties. */
 @ApiTags('auth')
 @ApiProblems()
@@ -23,7 +40,7 @@ export class JwksController {
 
   @Get('jwks.json')
   @Public()
-  @ApiOkResponse({ description: 'JSON Web Key Set (RFC 7517)' })
+  @ApiOkResponse({ type: JwksDto, description: 'JSON Web Key Set (RFC 7517)' })
   async jwks(
     @CallMetadata() md: Metadata,
     @Res({ passthrough: true }) reply: FastifyReply,

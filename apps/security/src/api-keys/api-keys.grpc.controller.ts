@@ -28,7 +28,7 @@ export class ApiKeysGrpcController implements ApiKeysRpc {
   async createApiKey(req: securityV1.CreateApiKeyRequest, metadata: Metadata): Promise<securityV1.CreatedApiKey> {
     const principal = principalFrom(metadata);
     const { apiKey, key } = await this.apiKeys.create(
-      { userId: principal.userId, permissions: principal.permissions },
+      { userId: principal.userId, permissions: principal.permissions, viaApiKeyId: principal.apiKeyId },
       { name: req.name, scopes: req.scopes, expiresAt: req.expiresAt },
     );
     return {

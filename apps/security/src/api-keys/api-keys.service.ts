@@ -1,5 +1,5 @@
-import { effectivePermissions, permissionsForRoles } from '@aether/auth';
-import { NotFoundError, UnauthenticatedError } from '@aether/service-kit';
+import { effectivePermissions, isPermission, permissionsForRoles } from '@aether/auth';
+import { NotFoundError, UnauthenticatedError, ValidationError } from '@aether/service-kit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -13,13 +13,19 @@ import { SecurityEvents } from '../events/security-events';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
 import { UserEntity } from '../users/user.entity';
 import { ApiKeyEntity } from './api-key.entity';
-import { ApiKeyInput, validateApiKeyInput } from './api-key-input';
+import { ApiKeyInput, ValidApiKeyInput, validateApiKeyInput } from './api-key-input';
 import { hashApiKey, looksLikeApiKey, newApiKeySecret } from './api-key-secret';
 
 export interface ApiKeyOwner {
   userId: string;
   /** What the owner may do now (from the caller's verified token). */
   permissions: readonly string[];
+  /**
+   * Set when the caller authenticated with an API key (its id): `permissions` are then that key's
+   * narrowed scopes. A key made this way never outgrows its parent: no scopes means the parent's
+   * scopes (not the owner's whole role), and it expires no later than the parent.
+   */
+  viaApiKeyId?: string;
 }
 
 export interface ApiKeyAuthentication {
@@ -46,6 +52,7 @@ export class ApiKeysService {
   async create(owner: ApiKeyOwner, input: ApiKeyInput, ctx: { ip?: string } = {}): Promise<{ apiKey: ApiKeyEntity; key: string }> {
     const now = this.clock.now();
     const valid = validateApiKeyInput(input, owner.permissions, now);
+    if (owner.viaApiKeyId) await this.narrowToParent(owner.viaApiKeyId, owner.permissions, valid);
     const secret = newApiKeySecret();
     const apiKey: ApiKeyEntity = Object.assign(new ApiKeyEntity(), {
       id: randomUUID(),
@@ -66,6 +73,20 @@ export class ApiKeysService {
       await this.events.publish(m, SecurityEvents.apiKeyCreated, owner.userId, { userId: owner.userId, ...details });
     });
     return { apiKey, key: secret.key };
+  }
+
+  /** A key-made key: "no scopes" would mean the owner's whole role, "no expiry" would outlive the parent. */
+  private async narrowToParent(parentId: string, parentPerms: readonly string[], valid: ValidApiKeyInput): Promise<void> {
+    if (valid.scopes.length === 0) valid.scopes = parentPerms.filter(isPermission);
+    const parent = await this.db.getRepository(ApiKeyEntity).findOneBy({ id: parentId });
+    const limit = parent?.expiresAt ?? null;
+    if (!limit) return;
+    if (!valid.expiresAt) valid.expiresAt = limit;
+    else if (valid.expiresAt.getTime() > limit.getTime()) {
+      throw new ValidationError('Invalid API key', [
+        { field: 'expiresAt', message: `must not be later than the expiry of the API key making it (${limit.toISOString()})` },
+      ]);
+    }
   }
 
   /** The owner's keys that are not revoked, newest first. */

@@ -11,6 +11,21 @@ function realCalendarDay(value: string): boolean {
   return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
+// Timestamps are answered as RFC 3339 (`YYYY-MM-DDTHH:mm:ss.sssZ`): a four-digit UTC year.
+// Outside it toISOString() turns to `+010000-…`, which clients' ISO parsers refuse.
+const MIN_TIME = Date.UTC(1, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Length in Unicode code points, the way PostgreSQL's varchar(n) counts: `'😀'.length` is 2
+ * UTF-16 units, but one character for the client and for the column.
+ */
+export function charLength(value: string): number {
+  let n = 0;
+  for (const _ of value) n++;
+  return n;
+}
+
 export function isUuid(v: string): boolean {
   return UUID_RE.test(v);
 }
@@ -40,7 +55,22 @@ export class Violations {
       this.add(field, 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-31T17:00:00Z');
       return undefined;
     }
+    if (ms < MIN_TIME || ms > MAX_TIME) {
+      this.add(field, 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z');
+      return undefined;
+    }
     return new Date(ms);
+  }
+
+  /**
+   * Free text stored in PostgreSQL: at most `max` characters (code points) and no NUL, which a
+   * PostgreSQL text value cannot hold (the insert would fail as a 500). True when it is fine.
+   */
+  text(field: string, value: string, max: number): boolean {
+    if (value.includes('\u0000')) this.add(field, 'must not contain NUL (\\u0000) characters');
+    else if (charLength(value) > max) this.add(field, `must be at most ${max} characters`);
+    else return true;
+    return false;
   }
 
   uuid(field: string, value: string): string | undefined {

@@ -169,7 +169,7 @@ export class SchedulesService {
   private name(v: Violations, raw: string): string {
     const name = raw.trim();
     if (!name) v.add('name', 'must not be empty');
-    else if (name.length > NAME_MAX) v.add('name', `must be at most ${NAME_MAX} characters`);
+    else v.text('name', name, NAME_MAX);
     return name;
   }
 }

@@ -1,5 +1,5 @@
 import type { taskManagerV1 } from '@aether/contracts';
-import { Violations } from '../common/validation';
+import { charLength, Violations } from '../common/validation';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from './task.entity';
 
 export const TITLE_MAX = 200;
@@ -31,12 +31,12 @@ export interface TaskPatch {
 function title(v: Violations, field: string, raw: string): string {
   const t = raw.trim();
   if (t.length === 0) v.add(field, 'must not be empty');
-  else if (t.length > TITLE_MAX) v.add(field, `must be at most ${TITLE_MAX} characters`);
+  else v.text(field, t, TITLE_MAX);
   return t;
 }
 
 function description(v: Violations, field: string, raw: string): string {
-  if (raw.length > DESCRIPTION_MAX) v.add(field, `must be at most ${DESCRIPTION_MAX} characters`);
+  v.text(field, raw, DESCRIPTION_MAX);
   return raw;
 }
 
@@ -45,8 +45,8 @@ export function labels(v: Violations, field: string, raw: readonly string[]): st
   const out: string[] = [];
   raw.forEach((l, i) => {
     const t = typeof l === 'string' ? l.trim() : '';
-    if (t.length === 0 || t.length > LABEL_MAX) v.add(`${field}.${i}`, `must be 1 to ${LABEL_MAX} characters`);
-    else if (!out.includes(t)) out.push(t);
+    if (t.length === 0 || charLength(t) > LABEL_MAX) v.add(`${field}.${i}`, `must be 1 to ${LABEL_MAX} characters`);
+    else if (v.text(`${field}.${i}`, t, LABEL_MAX) && !out.includes(t)) out.push(t);
   });
   if (out.length > LABELS_MAX) v.add(field, `must hold at most ${LABELS_MAX} labels`);
   return out;

@@ -49,7 +49,7 @@ export function parseListRequest(req: taskManagerV1.ListTasksRequest): TaskListS
   const labels = parseLabels(v, 'label', req.labels ?? []);
   const assigneeId = req.assigneeId ? v.uuid('assigneeId', req.assigneeId) : undefined;
   const q = req.q?.trim() || undefined;
-  if (q && q.length > Q_MAX) v.add('q', `must be at most ${Q_MAX} characters`);
+  if (q) v.text('q', q, Q_MAX);
   const dueBefore = req.dueBefore ? v.date('dueBefore', req.dueBefore) : undefined;
   const dueAfter = req.dueAfter ? v.date('dueAfter', req.dueAfter) : undefined;
   const sortToken = req.sort || '-createdAt';

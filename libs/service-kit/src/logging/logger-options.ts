@@ -18,6 +18,11 @@ export function loggerOptions(service: string, level: string): Params {
       autoLogging: {
         ignore: (req) => QUIET_PATHS.has(((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').split('?')[0]),
       },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // pino-http invents an Error ("failed with status code 503") for every 5xx without one; a
+      // stack trace of the logger itself helps nobody, so such lines keep only the response.
+      customErrorObject: (_req, _res, error, val) =>
+        error.message.startsWith('failed with status code') ? { ...val, err: undefined } : val,
       mixin() {
         const ctx = trace.getActiveSpan()?.spanContext();
         return ctx ? { traceId: ctx.traceId, spanId: ctx.spanId } : {};
