@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
   createTempDatabase,
   createTempVhost,
@@ -40,6 +40,7 @@ describe('api-gateway end to end (real security service)', () => {
   let apiKey = '';
   let apiKeyId = '';
   let adminAccess = '';
+  let devId = '';
   let authRequests = 0; // login/register calls so far (they share the strict per-IP budget)
 
   beforeAll(async () => {
@@ -113,9 +114,24 @@ describe('api-gateway end to end (real security service)', () => {
     expect(res.json.requestId).toBe(res.headers.get('x-request-id'));
   }
 
+  /** Every idempotency record the gateway wrote, names and values, as one string. */
+  async function idempotencyRecords(): Promise<string> {
+    const names = await redis.keys(`${redisPrefix}idem:*`);
+    const values = await Promise.all(names.map((n) => redis.get(n)));
+    return names.map((n, i) => `${n} ${values[i]}`).join('\n');
+  }
+
   it('registers a developer (201, role developer, email case-insensitive)', async () => {
-    const res = await call('POST', '/api/v1/auth/register', { body: DEV });
+    const res = await call('POST', '/api/v1/auth/register', { body: DEV, headers: { 'idempotency-key': uniqueName('reg') } });
     expect(res.status).toBe(201);
+    devId = res.json.id;
+    // The stored record of an idempotent register reveals neither the password nor the body.
+    const stored = await idempotencyRecords();
+    expect(stored).toContain('"done"');
+    const bodyHashes = [JSON.stringify(DEV), JSON.stringify({ email: DEV.email, name: DEV.name, password: DEV.password })].map((b) =>
+      createHash('sha256').update(b).digest('hex'),
+    );
+    for (const secret of [DEV.password, DEV.email, DEV.email.toLowerCase(), devId, ...bodyHashes]) expect(stored).not.toContain(secret);
     expect(res.json).toMatchObject({ id: expect.any(String), name: DEV.name, roles: ['developer'], createdAt: expect.any(String) });
     expect(res.json.email.toLowerCase()).toBe(DEV.email.toLowerCase());
     expect(res.headers.get('x-request-id')).toBeTruthy();
@@ -157,6 +173,11 @@ describe('api-gateway end to end (real security service)', () => {
     apiKeyId = created.json.id;
     const replay = await call('POST', '/api/v1/api-keys', { body: { name: 'e2e key' }, headers });
     expect(replay.json).toEqual(created.json);
+    // Redis holds the replayable answer only in a form the Idempotency-Key is needed to read.
+    const stored = await idempotencyRecords();
+    expect(stored).not.toContain(apiKey);
+    expect(stored).not.toContain(apiKey.slice(3));
+    expect(stored).not.toContain(apiKeyId);
 
     const list = await call('GET', '/api/v1/api-keys', { headers: bearer(devAccess) });
     expect(list.status).toBe(200);
@@ -203,7 +224,26 @@ describe('api-gateway end to end (real security service)', () => {
     const audit = await call('GET', '/api/v1/audit-events', { headers: bearer(adminAccess) });
     expect(audit.status).toBe(200);
     expect(audit.json.items.length).toBeGreaterThan(0);
+    // The gateway tells security who the client was, also for calls that carry no IP field.
+    for (const type of ['apikey.created', 'apikey.revoked']) {
+      const events = await call('GET', `/api/v1/audit-events?type=${type}`, { headers: bearer(adminAccess) });
+      const mine = events.json.items.find((e: { subjectId: string }) => e.subjectId === devId);
+      expect(mine).toMatchObject({ type, ip: '127.0.0.1', details: { userAgent: 'node' } });
+    }
     expectProblem(await call('GET', '/api/v1/audit-events', { headers: bearer(devAccess) }), 403);
+  });
+
+  it('keeps every user with a role and the last admin an admin (400 roles, 409 LAST_ADMIN)', async () => {
+    const empty = await call('PUT', `/api/v1/users/${devId}/roles`, { body: { roles: [] }, headers: bearer(adminAccess) });
+    expectProblem(empty, 400, 'VALIDATION_FAILED');
+    expect(empty.json.errors).toEqual([{ field: 'roles', message: expect.any(String) }]);
+    const me = await call('GET', '/api/v1/auth/me', { headers: bearer(adminAccess) });
+    const demote = await call('PUT', `/api/v1/users/${me.json.id}/roles`, { body: { roles: ['developer'] }, headers: bearer(adminAccess) });
+    expectProblem(demote, 409, 'LAST_ADMIN');
+    const users = await call('GET', '/api/v1/users?limit=10', { headers: bearer(adminAccess) });
+    const byId = new Map(users.json.items.map((u: { id: string; roles: string[] }) => [u.id, u.roles]));
+    expect(byId.get(me.json.id)).toEqual(['admin']);
+    expect(byId.get(devId)).toEqual(['developer']);
   });
 
   it('answers bad input with problem+json: malformed JSON 400, unknown field 400, 2 MiB 413', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -6,6 +7,12 @@ import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { ROLE_PERMISSIONS, type Role } from '@aether/auth';
 
 type Handler = (call: { request: any; metadata: grpc.Metadata }) => unknown;
+
+/** A stable UUID-shaped id for a string (fake API key ids). */
+function uuidFor(value: string): string {
+  const h = createHash('sha256').update(value).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export function grpcError(code: grpc.status, details: string, errorCode?: string): grpc.ServiceError {
   const metadata = new grpc.Metadata();
@@ -74,6 +81,7 @@ export class FakeSecurity {
         }
         return { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer', expiresIn: 900 };
       },
+      logout: () => ({}),
       getMe: ({ metadata }) => {
         const auth = String(metadata.get('authorization')[0] ?? '');
         if (!auth.startsWith('Bearer ')) throw grpcError(grpc.status.UNAUTHENTICATED, 'no token', 'TOKEN_MISSING');
@@ -83,8 +91,10 @@ export class FakeSecurity {
         if (!String(request.key).startsWith('ak_good') || this.revokedKeys.has(request.key)) {
           throw grpcError(grpc.status.UNAUTHENTICATED, 'bad key', 'API_KEY_INVALID');
         }
-        const token = await this.token('key-owner', 'developer', { akid: '11111111-1111-4111-8111-111111111111' });
-        return { accessToken: token, expiresIn: 300, userId: 'key-owner', apiKeyId: '11111111-1111-4111-8111-111111111111' };
+        // Every key string is its own key (own id), all owned by the same user.
+        const apiKeyId = uuidFor(String(request.key));
+        const token = await this.token('key-owner', 'developer', { akid: apiKeyId });
+        return { accessToken: token, expiresIn: 300, userId: 'key-owner', apiKeyId };
       },
       createApiKey: ({ request }) => ({
         id: crypto.randomUUID(),

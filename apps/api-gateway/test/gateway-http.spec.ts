@@ -205,6 +205,23 @@ describe('api-gateway HTTP pipeline', () => {
       expect(fake.callsOf('register').length - before).toBe(1);
     });
 
+    it('scopes anonymous idempotency keys by client IP: two clients with one key string do not collide', async () => {
+      const key = uniqueName('shared-idem');
+      const before = fake.callsOf('register').length;
+      const a = await call('POST', '/api/v1/auth/register', { body: registerBody('ip-a@example.com'), headers: { 'x-forwarded-for': freshIp(), 'idempotency-key': key } });
+      const bIp = freshIp();
+      const b = await call('POST', '/api/v1/auth/register', { body: registerBody('ip-b@example.com'), headers: { 'x-forwarded-for': bIp, 'idempotency-key': key } });
+      expect(a.status).toBe(201);
+      expect(b.status).toBe(201); // not a 422 for A's body, not A's answer
+      expect(b.json.email).toBe('ip-b@example.com');
+      expect(b.headers.get('idempotent-replayed')).toBeNull();
+      expect(fake.callsOf('register').length - before).toBe(2);
+      // Each client still gets its own replay.
+      const bAgain = await call('POST', '/api/v1/auth/register', { body: registerBody('ip-b@example.com'), headers: { 'x-forwarded-for': bIp, 'idempotency-key': key } });
+      expect(bAgain.headers.get('idempotent-replayed')).toBe('true');
+      expect(bAgain.json).toEqual(b.json);
+    });
+
     it('does not store a failed first attempt', async () => {
       const h = { 'x-forwarded-for': freshIp(), 'idempotency-key': uniqueName('idem') };
       const bad = await call('POST', '/api/v1/auth/register', { body: { email: 'x' }, headers: h });
@@ -241,6 +258,20 @@ describe('api-gateway HTTP pipeline', () => {
       expect(viaBearer.status).toBe(200);
       expect(fake.callsOf('authenticateApiKey').length - before).toBe(2);
       expectProblem(await call('GET', '/api/v1/auth/me', { headers: { 'x-api-key': 'ak_bad' } }), 401, 'API_KEY_INVALID');
+    });
+
+    it('rate-limits a user once, whether they call with a JWT or any of their API keys', async () => {
+      const remaining = async (headers: Record<string, string>) => {
+        const res = await call('GET', '/api/v1/auth/me', { headers });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('ratelimit-limit')).toBe('600');
+        return Number(res.headers.get('ratelimit-remaining'));
+      };
+      // 'key-owner' owns every fake key; each key string has its own key id.
+      const viaJwt = await remaining({ authorization: `Bearer ${await fake.token('key-owner', 'developer')}` });
+      const viaKeyA = await remaining({ 'x-api-key': 'ak_good_budget_a' });
+      const viaKeyB = await remaining({ authorization: 'Bearer ak_good_budget_b' });
+      expect([viaKeyA, viaKeyB]).toEqual([viaJwt - 1, viaJwt - 2]);
     });
 
     it('stops accepting a revoked key at once', async () => {
@@ -284,6 +315,20 @@ describe('api-gateway HTTP pipeline', () => {
       expectProblem(await call('DELETE', '/api/v1/api-keys/not-a-uuid', { headers: auth }), 400, 'VALIDATION_FAILED');
     });
 
+    it('tells security the client IP and user agent on every call (x-client-ip, x-user-agent)', async () => {
+      const ip = freshIp();
+      const auth = { authorization: `Bearer ${await fake.token('dev-4', 'developer')}`, 'x-forwarded-for': ip, 'user-agent': 'aether-test/1.0' };
+      expect((await call('POST', '/api/v1/api-keys', { body: { name: 'ip' }, headers: auth })).status).toBe(201);
+      const created = fake.callsOf('createApiKey').at(-1)!.metadata;
+      expect(created.get('x-client-ip')).toEqual([ip]);
+      expect(created.get('x-user-agent')).toEqual(['aether-test/1.0']);
+      expect((await call('DELETE', '/api/v1/api-keys/3f1c2b9e-4a5d-4e6f-8a7b-9c0d1e2f3a4b', { headers: auth })).status).toBe(204);
+      expect(fake.callsOf('revokeApiKey').at(-1)!.metadata.get('x-client-ip')).toEqual([ip]);
+      const logoutIp = freshIp();
+      expect((await call('POST', '/api/v1/auth/logout', { body: { refreshToken: 'rt_x' }, headers: { 'x-forwarded-for': logoutIp } })).status).toBe(204);
+      expect(fake.callsOf('logout').at(-1)!.metadata.get('x-client-ip')).toEqual([logoutIp]);
+    });
+
     it('enforces permissions: 403 for a developer, 200 for an admin', async () => {
       const before = fake.callsOf('listUsers').length;
       const dev = await call('GET', '/api/v1/users', { headers: { authorization: `Bearer ${await fake.token('dev-1', 'developer')}` } });
@@ -299,6 +344,13 @@ describe('api-gateway HTTP pipeline', () => {
       });
       expectProblem(badRole, 400, 'VALIDATION_FAILED');
       expect(badRole.json.errors[0].field).toBe('roles');
+      const noRoles = await call('PUT', '/api/v1/users/3f1c2b9e-4a5d-4e6f-8a7b-9c0d1e2f3a4b/roles', {
+        body: { roles: [] },
+        headers: { authorization: `Bearer ${await fake.token('admin-1', 'admin')}` },
+      });
+      expectProblem(noRoles, 400, 'VALIDATION_FAILED');
+      expect(noRoles.json.errors).toEqual([{ field: 'roles', message: expect.any(String) }]);
+      expect(fake.callsOf('setUserRoles')).toHaveLength(0);
     });
   });
 

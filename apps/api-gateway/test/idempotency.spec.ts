@@ -1,7 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { ConflictError, UnavailableError } from '@aether/service-kit';
 import { uniqueName } from '@aether/testing';
-import { IdempotencyKeyReusedError, IdempotencyStore, hashBody } from '../src/idempotency/idempotency.store';
+import { IdempotencyKeyReusedError, IdempotencyStore, canonicalJson } from '../src/idempotency/idempotency.store';
 import { connectedRedis, deadRedis, dropPrefix } from './redis-helpers';
 
 const ROUTE = 'POST:/api/v1/api-keys';
@@ -10,13 +11,14 @@ describe('IdempotencyStore (Redis)', () => {
   let redis: Redis;
   let prefix: string;
   let store: IdempotencyStore;
+  const secret = randomBytes(32);
 
   beforeAll(async () => {
     redis = await connectedRedis();
   });
   beforeEach(() => {
     prefix = `${uniqueName('gw_idem')}:`;
-    store = new IdempotencyStore(redis, prefix, 86_400);
+    store = new IdempotencyStore(redis, prefix, 86_400, secret);
   });
   afterEach(async () => {
     await dropPrefix(redis, prefix);
@@ -82,16 +84,61 @@ describe('IdempotencyStore (Redis)', () => {
     expect(ttl).toBeLessThanOrEqual(86_400);
   });
 
-  it('hashes bodies canonically', () => {
-    expect(hashBody({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(hashBody({ b: [1, { d: 3, c: 2 }], a: 1 }));
-    expect(hashBody({ a: 1 })).not.toBe(hashBody({ a: '1' }));
-    expect(hashBody(undefined)).toBe(hashBody(null));
+  it('compares bodies canonically', () => {
+    expect(canonicalJson({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(canonicalJson({ b: [1, { d: 3, c: 2 }], a: 1 }));
+    expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
+    expect(canonicalJson(undefined)).toBe(canonicalJson(null));
+  });
+
+  it('keeps no secret readable in Redis: not the answer, not the body, not an unkeyed hash of it', async () => {
+    const scope = 'user:5b0c8f0e-2f9b-4c61-9d0e-6f4f2a1b3c4d';
+    const password = 'correct horse battery staple';
+    const body = { email: 'ada@example.com', password, name: 'Ada' };
+    const apiKey = `ak_${randomBytes(24).toString('hex')}`;
+    await firstAnswer(scope, 'idem-secret-1', body, 201, { id: 'a1', key: apiKey }, { location: '/api/v1/api-keys/a1' });
+
+    const names = await redis.keys(`${prefix}*`);
+    expect(names).toHaveLength(1);
+    const stored = (await redis.get(names[0]))!;
+    const everything = `${names[0]}\n${stored}`;
+    const unkeyed = [canonicalJson(body), JSON.stringify(body)].flatMap((s) => [
+      createHash('sha256').update(s).digest('hex'),
+      createHash('sha256').update(s).digest('base64'),
+    ]);
+    for (const secretish of [apiKey, apiKey.slice(3), password, 'ada@example.com', 'idem-secret-1', scope, '/api/v1/api-keys/a1', ...unkeyed]) {
+      expect(everything).not.toContain(secretish);
+    }
+    expect(everything).not.toContain(Buffer.from(apiKey).toString('base64').slice(0, 16));
+
+    // The same client (same Idempotency-Key) still gets its answer back.
+    expect(await store.begin(scope, ROUTE, 'idem-secret-1', body)).toEqual({
+      kind: 'replay', status: 201, body: { id: 'a1', key: apiKey }, headers: { location: '/api/v1/api-keys/a1' },
+    });
+    // Without the server secret the entry is not even found.
+    const otherServer = new IdempotencyStore(redis, prefix, 86_400, randomBytes(32));
+    expect((await otherServer.begin(scope, ROUTE, 'idem-secret-1', body)).kind).toBe('proceed');
+  });
+
+  it('refuses an answer whose ciphertext was tampered with (503), never returns garbage', async () => {
+    await firstAnswer('user:u1', 'k-tamper', { name: 'ci' }, 201, { id: 'a1' });
+    const [name] = await redis.keys(`${prefix}idem:*`);
+    const record = JSON.parse((await redis.get(name))!);
+    const parts = record.sealed.split('.');
+    const ct = Buffer.from(parts[3], 'base64');
+    ct[0] ^= 1;
+    parts[3] = ct.toString('base64');
+    await redis.set(name, JSON.stringify({ ...record, sealed: parts.join('.') }), 'KEEPTTL');
+    await expect(store.begin('user:u1', ROUTE, 'k-tamper', { name: 'ci' })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('refuses a server secret shorter than 32 bytes', () => {
+    expect(() => new IdempotencyStore(redis, prefix, 60, Buffer.alloc(16))).toThrow(/32 bytes/);
   });
 
   it('is unavailable (503), not broken, when Redis is down', async () => {
     const dead = await deadRedis();
     try {
-      const s = new IdempotencyStore(dead, prefix, 60);
+      const s = new IdempotencyStore(dead, prefix, 60, secret);
       await expect(s.begin('user:u1', ROUTE, 'k', {})).rejects.toBeInstanceOf(UnavailableError);
     } finally {
       dead.disconnect();

@@ -61,9 +61,10 @@ describe('security over gRPC (full app)', () => {
     await database?.drop();
   });
 
-  function call<T = any>(method: string, req: object, token?: string): Promise<T> {
+  function call<T = any>(method: string, req: object, token?: string, extra: Record<string, string> = {}): Promise<T> {
     const md = new grpc.Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
+    for (const [k, v] of Object.entries(extra)) md.set(k, v);
     return new Promise((resolve, reject) =>
       client[method](req, md, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
     );
@@ -169,6 +170,35 @@ describe('security over gRPC (full app)', () => {
     const failedOnly = await call('listAuditEvents', { type: 'login.failed' }, admin.accessToken);
     expect(failedOnly.items.length).toBeGreaterThan(0);
     expect(failedOnly.items.every((e: { type: string }) => e.type === 'login.failed')).toBe(true);
+  });
+
+  it('audits where each action came from: x-client-ip / x-user-agent metadata', async () => {
+    const client = (ip: string) => ({ 'x-client-ip': ip, 'x-user-agent': 'aether-cli/2.0' });
+    await call('register', { email: 'where@grpc.test', password: 'developer pass', name: 'Where' }, undefined, client('192.0.2.10'));
+    // Metadata wins over the legacy request field; the request field still works alone.
+    const pair = await call('login', { email: 'where@grpc.test', password: 'developer pass', clientIp: '192.0.2.99' }, undefined, client('192.0.2.11'));
+    const created = await call('createApiKey', { name: 'where' }, pair.accessToken, client('2001:db8::12'));
+    await call('revokeApiKey', { id: created.id }, pair.accessToken, client('192.0.2.13'));
+    await call('logout', { refreshToken: pair.refreshToken }, undefined, client('192.0.2.14'));
+    const admin = await call('login', ADMIN);
+    const users = await call('listUsers', { page: { limit: 100 } }, admin.accessToken);
+    const me = users.items.find((u: { email: string }) => u.email === 'where@grpc.test');
+    await call('setUserRoles', { userId: me.id, roles: ['viewer'] }, admin.accessToken, client('192.0.2.15'));
+    // Garbage in the header is not an address: dropped, never stored.
+    const spoofed = await call('register', { email: 'spoof@grpc.test', password: 'developer pass', name: 'S' }, undefined, { 'x-client-ip': 'not an ip' });
+
+    const { items } = await call('listAuditEvents', { page: { limit: 100 } }, admin.accessToken);
+    const find = (type: string, subjectId?: string) =>
+      items.find((e: { type: string; subjectId: string }) => e.type === type && (!subjectId || e.subjectId === subjectId));
+    expect(find('user.registered', me.id).ip).toBe('192.0.2.10');
+    expect(find('user.logged_in', me.id).ip).toBe('192.0.2.11');
+    expect(find('apikey.created', me.id).ip).toBe('2001:db8::12');
+    expect(find('apikey.revoked', me.id).ip).toBe('192.0.2.13');
+    expect(find('session.logged_out', me.id).ip).toBe('192.0.2.14');
+    expect(find('user.roles_changed', me.id).ip).toBe('192.0.2.15');
+    expect(JSON.parse(find('apikey.created', me.id).detailsJson)).toMatchObject({ userAgent: 'aether-cli/2.0' });
+    expect(find('user.registered', spoofed.id).ip).toBe('');
+    expect(JSON.stringify(items)).not.toContain('not an ip');
   });
 
   it('publishes the outbox events to RabbitMQ as CloudEvents', async () => {

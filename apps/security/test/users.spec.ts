@@ -103,6 +103,33 @@ describe('users (PostgreSQL)', () => {
     }
   });
 
+  it('refuses an empty role list, naming the field', async () => {
+    const target = await users.register({ email: 'noroles@example.com', password: 'correct horse battery', name: 'N' });
+    const err = await users.setRoles(target.id, target.id, []).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.violations).toEqual([{ field: 'roles', message: expect.stringMatching(/at least one role/) }]);
+    expect((await users.getById(target.id)).roles).toEqual(['developer']);
+  });
+
+  it('lets an admin demote another admin, but never the last one (also not by emptying the roles)', async () => {
+    const solo = await createSecurityTestApp();
+    try {
+      const s = solo.module.get(UsersService);
+      const a = await s.register({ email: 'a@example.com', password: 'correct horse battery', name: 'A' });
+      const b = await s.register({ email: 'b@example.com', password: 'correct horse battery', name: 'B' });
+      await s.setRoles(a.id, a.id, ['admin']);
+      await s.setRoles(a.id, b.id, ['admin', 'developer']);
+      expect((await s.setRoles(b.id, a.id, ['viewer'])).roles).toEqual(['viewer']); // two admins: fine
+      const last = await s.setRoles(a.id, b.id, ['developer']).catch((e) => e);
+      expect(last).toBeInstanceOf(ConflictError);
+      expect(last.code).toBe('LAST_ADMIN');
+      await expect(s.setRoles(b.id, b.id, [])).rejects.toBeInstanceOf(ValidationError);
+      expect((await s.getById(b.id)).roles).toEqual(['admin', 'developer']);
+    } finally {
+      await solo.close();
+    }
+  });
+
   it('lists users oldest first with a working cursor', async () => {
     const seen: string[] = [];
     let cursor = '';

@@ -5,7 +5,7 @@ import { UnauthenticatedError } from '@aether/service-kit';
 import { ACCESS_TOKEN_VERIFIER, IS_PUBLIC_KEY, type AccessTokenVerifier } from '@aether/auth';
 import type { GatewayRequest } from '../http/call-metadata';
 import { isManagementRoute } from '../http/management-routes';
-import { enforceRateLimit } from '../rate-limit/rate-limit.guard';
+import { clientIpKey, enforceRateLimit } from '../rate-limit/rate-limit.guard';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { extractCredential } from './credentials';
@@ -45,7 +45,7 @@ export class AuthenticationGuard implements CanActivate {
       return true;
     } catch (err) {
       if (err instanceof UnauthenticatedError) {
-        await enforceRateLimit(this.limits, ctx.switchToHttp().getResponse<FastifyReply>(), 'anonymous', `ip:${req.ip}`);
+        await enforceRateLimit(this.limits, ctx.switchToHttp().getResponse<FastifyReply>(), 'anonymous', clientIpKey(req));
       }
       throw err;
     }

@@ -1,6 +1,6 @@
 import { BaseEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /**
  * Environment of the api-gateway, validated at start-up by the service kit (a bad value stops the
@@ -35,7 +35,7 @@ export class GatewayEnv extends BaseEnv {
   @IsString() @IsNotEmpty() AUTH_ISSUER = 'aether-security';
   @IsString() @IsNotEmpty() AUTH_AUDIENCE = 'aether';
 
-  /** Authenticated callers: points per window, per user id or API key id. */
+  /** Authenticated callers: points per window, per user id (a JWT and all the user's API keys). */
   @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_DEFAULT_POINTS = 600;
   @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_DEFAULT_WINDOW_SECONDS = 60;
   /** Anonymous routes (refresh, logout, JWKS) and failed authentications: per client IP. */
@@ -47,6 +47,15 @@ export class GatewayEnv extends BaseEnv {
 
   /** How long an Idempotency-Key and its first answer are kept. */
   @Type(() => Number) @IsInt() @Min(60) @Max(7 * 86_400) IDEMPOTENCY_TTL_SECONDS = 86_400;
+  /**
+   * Server secret (>= 32 characters) keying the idempotency records: their Redis names, body
+   * fingerprints and answer encryption. Every replica must share it. Required in production;
+   * elsewhere unset means a random one per process (replays then do not survive a restart).
+   */
+  @ValidateIf((e: GatewayEnv) => e.NODE_ENV === 'production' || e.IDEMPOTENCY_SECRET !== undefined)
+  @IsString({ message: 'IDEMPOTENCY_SECRET is required in production (>= 32 characters, shared by every replica)' })
+  @MinLength(32, { message: 'IDEMPOTENCY_SECRET must be at least 32 characters' })
+  IDEMPOTENCY_SECRET?: string;
 
   /** Largest accepted request body; bigger ones get 413. */
   @Type(() => Number) @IsInt() @Min(1024) @Max(64 * 1024 * 1024) BODY_LIMIT_BYTES = 1_048_576;

@@ -8,6 +8,7 @@ import { AuthenticationGuard } from '../authentication/authentication.guard';
 import { createValidationPipe } from '../http/validation';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 import { IdempotencyStore } from '../idempotency/idempotency.store';
+import { idempotencySecret } from '../idempotency/idempotency-secret';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { RedisConnection } from '../redis/redis.connection';
@@ -50,7 +51,7 @@ const securityClient = GrpcClientsModule.register(['security']);
       provide: IdempotencyStore,
       inject: [RedisConnection, GatewayEnv],
       useFactory: (c: RedisConnection, env: GatewayEnv) =>
-        new IdempotencyStore(c.client, env.REDIS_KEY_PREFIX, env.IDEMPOTENCY_TTL_SECONDS),
+        new IdempotencyStore(c.client, env.REDIS_KEY_PREFIX, env.IDEMPOTENCY_TTL_SECONDS, idempotencySecret(env)),
     },
     IdempotencyInterceptor,
     ApiKeyAuthenticator,

@@ -5,17 +5,32 @@ import { forwardAuthMetadata, type Principal } from '@aether/auth';
 
 /** Forwarded on every upstream call so logs of all hops share the id. */
 const REQUEST_ID_METADATA = 'x-request-id';
+/** The client as the gateway sees it (TRUST_PROXY applied), for upstream audit logs. */
+export const CLIENT_IP_METADATA = 'x-client-ip';
+export const USER_AGENT_METADATA = 'x-user-agent';
+const USER_AGENT_MAX = 512;
 
 export type GatewayRequest = FastifyRequest & { principal?: Principal };
 
 /**
  * Metadata for a gRPC call made on behalf of this request: the caller's access token (the
- * upstream service verifies it itself — a bare user id is never sent) and the request id.
+ * upstream service verifies it itself — a bare user id is never sent), the request id, and the
+ * client's IP and user agent (so every upstream audit entry can say where an action came from).
  */
 export function callMetadataFor(request: GatewayRequest): Metadata {
   const md = request.principal ? forwardAuthMetadata(request.principal) : new Metadata();
   md.set(REQUEST_ID_METADATA, String(request.id));
+  if (request.ip) md.set(CLIENT_IP_METADATA, request.ip);
+  const userAgent = userAgentOf(request);
+  if (userAgent) md.set(USER_AGENT_METADATA, userAgent);
   return md;
+}
+
+/** The User-Agent, bounded and stripped of characters that are not legal in gRPC metadata. */
+function userAgentOf(request: GatewayRequest): string {
+  const raw = request.headers['user-agent'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return (value ?? '').replace(/[^\x20-\x7e]/g, '').trim().slice(0, USER_AGENT_MAX);
 }
 
 /** Handler parameter: `@CallMetadata() md: Metadata`, passed as the 2nd argument of a client call. */

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { Observable, catchError, concatMap, from, of, switchMap } from 'rxjs';
 import { ValidationError } from '@aether/service-kit';
 import type { GatewayRequest } from '../http/call-metadata';
-import { identityKey } from '../rate-limit/rate-limit.guard';
+import { clientIpKey, identityKey } from '../rate-limit/rate-limit.guard';
 import { IdempotencyStore } from './idempotency.store';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -23,7 +23,8 @@ function answerHeaders(reply: FastifyReply): Record<string, string> {
 
 /**
  * Makes a creating POST safe to retry. With an `Idempotency-Key` header the first successful
- * answer (status + body) is stored per caller, route and key; a retry with the same body gets
+ * answer (status + body) is stored, encrypted, per caller (user id, or client IP when anonymous),
+ * route and key; a retry with the same body gets
  * it back (`Idempotent-Replayed: true`) and the handler does not run again. Errors are not
  * stored: the key is released so the client can retry. Without the header nothing changes.
  */
@@ -44,7 +45,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters, sent once' },
       ]);
     }
-    const scope = req.principal ? identityKey(req.principal) : 'anonymous';
+    // Anonymous callers (register) are told apart by client IP, so two clients that happen to
+    // pick the same key string never see each other's answers or 422s.
+    const scope = req.principal ? identityKey(req.principal) : `anon:${clientIpKey(req)}`;
     const route = `${req.method}:${req.routeOptions?.url ?? req.url}`;
 
     return from(this.store.begin(scope, route, key, req.body)).pipe(

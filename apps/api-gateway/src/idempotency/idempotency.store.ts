@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type Redis from 'ioredis';
 import { ConflictError, DomainError, UnavailableError } from '@aether/service-kit';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -13,21 +13,30 @@ export class IdempotencyKeyReusedError extends DomainError {
   }
 }
 
+/**
+ * What Redis holds. Nothing in it is readable without the client's raw Idempotency-Key:
+ * `fingerprint` is an HMAC of the body under a key derived from it, `sealed` the AES-256-GCM
+ * encrypted answer (status, body, headers) under another such key.
+ */
 interface PendingRecord {
   state: 'pending';
-  bodyHash: string;
+  fingerprint: string;
   owner: string;
 }
 
 interface DoneRecord {
   state: 'done';
-  bodyHash: string;
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
+  fingerprint: string;
+  sealed: string;
 }
 
 type StoredRecord = PendingRecord | DoneRecord;
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
 
 export type IdempotencyOutcome =
   | { kind: 'proceed'; claim: IdempotencyClaim }
@@ -35,8 +44,10 @@ export type IdempotencyOutcome =
 
 export interface IdempotencyClaim {
   redisKey: string;
-  bodyHash: string;
+  fingerprint: string;
   owner: string;
+  /** Encrypts the answer; lives only in this process, for the duration of the request. */
+  sealKey: Buffer;
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` count as the same body. */
@@ -51,10 +62,6 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
-export function hashBody(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
 // Deletes the pending marker only if this request still owns it.
 const RELEASE_SCRIPT = `
 local v = redis.call('GET', KEYS[1])
@@ -63,56 +70,83 @@ if v and string.find(v, ARGV[1], 1, true) and string.find(v, '"pending"', 1, tru
 end
 return 0`;
 
+const HKDF_INFO = 'aether-gateway-idempotency-v1';
+const SEAL_VERSION = 'v1';
+
+/** Per-request keys, derived from the raw Idempotency-Key (the client's secret) and the server's. */
+interface DerivedKeys {
+  sealKey: Buffer;
+  macKey: Buffer;
+}
+
 /**
- * Idempotency records in Redis, one per (identity, route, key): first a `pending` marker taken
- * with SET NX (so a concurrent duplicate sees it and gets 409), then the first successful answer
- * for `ttlSeconds`. A failed first attempt releases the key, so the client may retry it.
+ * Idempotency records in Redis, one per (scope, route, key): first a `pending` marker taken with
+ * SET NX (so a concurrent duplicate sees it and gets 409), then the first successful answer for
+ * `ttlSeconds`. A failed first attempt releases the key, so the client may retry it.
+ *
+ * Someone who can read Redis learns neither the answers (a new API key's secret) nor anything
+ * that helps guess the bodies (a password): the entry's name is an HMAC of (scope, route, key)
+ * under the server secret, the body fingerprint an HMAC and the answer AES-256-GCM ciphertext,
+ * both under keys derived (HKDF) from the raw Idempotency-Key plus the server secret. Only a
+ * client presenting the same Idempotency-Key gets the answer back. See the README.
  */
 export class IdempotencyStore {
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly ttlSeconds: number,
+    /** Server secret (IDEMPOTENCY_SECRET); every replica must share it. */
+    private readonly secret: Buffer,
     /** How long an in-flight request holds its key if the process dies before answering. */
     private readonly pendingTtlSeconds = 60,
-  ) {}
+  ) {
+    if (secret.length < 32) throw new Error('The idempotency secret must be at least 32 bytes');
+  }
 
   redisKey(scope: string, route: string, idempotencyKey: string): string {
-    const keyHash = createHash('sha256').update(idempotencyKey).digest('hex');
-    return `${this.keyPrefix}idem:${scope}:${route}:${keyHash}`;
+    const locator = createHmac('sha256', this.secret).update(`${scope}\0${route}\0${idempotencyKey}`).digest('hex');
+    return `${this.keyPrefix}idem:${locator}`;
   }
 
   async begin(scope: string, route: string, idempotencyKey: string, body: unknown): Promise<IdempotencyOutcome> {
     const redisKey = this.redisKey(scope, route, idempotencyKey);
-    const bodyHash = hashBody(body);
+    const { sealKey, macKey } = this.derive(scope, route, idempotencyKey);
+    const fingerprint = createHmac('sha256', macKey).update(canonicalJson(body)).digest('hex');
     const owner = randomUUID();
-    const pending: PendingRecord = { state: 'pending', bodyHash, owner };
+    const pending: PendingRecord = { state: 'pending', fingerprint, owner };
     for (let attempt = 0; attempt < 3; attempt++) {
       const taken = await this.guard(this.redis.set(redisKey, JSON.stringify(pending), 'EX', this.pendingTtlSeconds, 'NX'));
-      if (taken === 'OK') return { kind: 'proceed', claim: { redisKey, bodyHash, owner } };
+      if (taken === 'OK') return { kind: 'proceed', claim: { redisKey, fingerprint, owner, sealKey } };
       const raw = await this.guard(this.redis.get(redisKey));
       if (raw === null) continue; // expired or released between SET and GET: try to take it again
       const existing = JSON.parse(raw) as StoredRecord;
-      if (existing.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError();
+      if (!sameHex(existing.fingerprint, fingerprint)) throw new IdempotencyKeyReusedError();
       if (existing.state === 'pending') {
         throw new ConflictError(
           'IDEMPOTENCY_REQUEST_IN_PROGRESS',
           'A request with this Idempotency-Key is still being processed; retry shortly',
         );
       }
-      return { kind: 'replay', status: existing.status, body: existing.body, headers: existing.headers ?? {} };
+      const answer = open(existing.sealed, sealKey, redisKey);
+      return { kind: 'replay', status: answer.status, body: answer.body, headers: answer.headers };
     }
     throw new ConflictError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is being processed');
   }
 
-  /** Stores the answer; `headers` are the few that belong to it (Location, ETag). */
+  /** Stores the answer, encrypted; `headers` are the few that belong to it (Location, ETag). */
   async complete(claim: IdempotencyClaim, status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-    const done: DoneRecord = { state: 'done', bodyHash: claim.bodyHash, status, body: body ?? null, headers };
+    const sealed = seal({ status, body: body ?? null, headers }, claim.sealKey, claim.redisKey);
+    const done: DoneRecord = { state: 'done', fingerprint: claim.fingerprint, sealed };
     await this.guard(this.redis.set(claim.redisKey, JSON.stringify(done), 'EX', this.ttlSeconds));
   }
 
   async release(claim: IdempotencyClaim): Promise<void> {
     await this.guard(this.redis.eval(RELEASE_SCRIPT, 1, claim.redisKey, claim.owner));
+  }
+
+  private derive(scope: string, route: string, idempotencyKey: string): DerivedKeys {
+    const okm = Buffer.from(hkdfSync('sha256', idempotencyKey, this.secret, `${HKDF_INFO}\0${scope}\0${route}`, 64));
+    return { sealKey: okm.subarray(0, 32), macKey: okm.subarray(32) };
   }
 
   /** Redis errors become 503: the promise of "at most once" cannot be kept without the store. */
@@ -122,5 +156,35 @@ export class IdempotencyStore {
     } catch {
       throw new UnavailableError('The idempotency store is unavailable; retry later');
     }
+  }
+}
+
+function sameHex(a: string | undefined, b: string): boolean {
+  const x = Buffer.from(a ?? '', 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** AES-256-GCM; the Redis key name is bound as associated data, so entries cannot be swapped. */
+function seal(answer: Answer, key: Buffer, redisKey: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(redisKey));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(answer), 'utf8'), cipher.final()]);
+  return [SEAL_VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join('.');
+}
+
+function open(sealed: string, key: Buffer, redisKey: string): Answer {
+  try {
+    const [version, iv, tag, ciphertext] = sealed.split('.');
+    if (version !== SEAL_VERSION) throw new Error('unknown seal version');
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+    decipher.setAAD(Buffer.from(redisKey));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    const plain = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]);
+    return JSON.parse(plain.toString('utf8')) as Answer;
+  } catch {
+    // Only a corrupted or foreign entry gets here (the fingerprint matched, so the keys did).
+    throw new UnavailableError('The stored idempotent answer could not be read; retry later');
   }
 }

@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 
 /**
- * Rate-limit classes. `default`: authenticated callers, per user id / API key id. `anonymous`:
+ * Rate-limit classes. `default`: authenticated callers, per user id (JWT and all their API keys share it). `anonymous`:
  * public routes and failed authentications, per client IP. `auth`: login and register, per
  * client IP, much stricter (credential guessing, account spam).
  */

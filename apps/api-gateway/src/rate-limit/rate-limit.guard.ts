@@ -29,9 +29,17 @@ export async function enforceRateLimit(
   }
 }
 
-/** Whose budget a request spends: the API key or user it authenticated as. */
+/**
+ * Whose budget an authenticated request spends: the user's, whether they came with a JWT or any
+ * of their API keys (per-key budgets would let a user multiply their limit by minting keys).
+ */
 export function identityKey(principal: Principal): string {
-  return principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
+  return `user:${principal.userId}`;
+}
+
+/** Anonymous requests count per client IP (`request.ip` honours TRUST_PROXY). */
+export function clientIpKey(request: GatewayRequest): string {
+  return `ip:${request.ip}`;
 }
 
 /**
@@ -54,7 +62,7 @@ export class RateLimitGuard implements CanActivate {
       ctx.getClass(),
     ]);
     const cls: RateLimitClass = declared ?? (req.principal ? 'default' : 'anonymous');
-    const key = cls === 'default' && req.principal ? identityKey(req.principal) : `ip:${req.ip}`;
+    const key = cls === 'default' && req.principal ? identityKey(req.principal) : clientIpKey(req);
     await enforceRateLimit(this.limits, reply, cls, key);
     return true;
   }

@@ -3,6 +3,7 @@ import type { securityV1 } from '@aether/contracts';
 import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
+import { clientContextFrom } from '../common/client-context';
 import { toIso } from '../common/time';
 import { toApiKeyMessage } from './api-key.mapper';
 import { ApiKeysService } from './api-keys.service';
@@ -30,6 +31,7 @@ export class ApiKeysGrpcController implements ApiKeysRpc {
     const { apiKey, key } = await this.apiKeys.create(
       { userId: principal.userId, permissions: principal.permissions, viaApiKeyId: principal.apiKeyId },
       { name: req.name, scopes: req.scopes, expiresAt: req.expiresAt },
+      clientContextFrom(metadata),
     );
     return {
       id: apiKey.id,
@@ -54,7 +56,7 @@ export class ApiKeysGrpcController implements ApiKeysRpc {
   @GrpcMethod('SecurityService', 'RevokeApiKey')
   async revokeApiKey(req: securityV1.RevokeApiKeyRequest, metadata: Metadata): Promise<securityV1.RevokeApiKeyResponse> {
     const principal = principalFrom(metadata);
-    await this.apiKeys.revoke(principal.userId, req.id);
+    await this.apiKeys.revoke(principal.userId, req.id, clientContextFrom(metadata));
     return {};
   }
 }

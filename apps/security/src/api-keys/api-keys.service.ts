@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
 import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
+import type { ClientContext } from '../common/client-context';
 import { isUuid } from '../common/ids';
 import { decodeCursor, isTimeIdKey, PageInput, pageLimit, pageOf } from '../common/pagination';
 import { Clock } from '../config/clock';
@@ -49,7 +50,7 @@ export class ApiKeysService {
   ) {}
 
   /** Creates a key; the returned `key` is the only time the secret exists outside its hash. */
-  async create(owner: ApiKeyOwner, input: ApiKeyInput, ctx: { ip?: string } = {}): Promise<{ apiKey: ApiKeyEntity; key: string }> {
+  async create(owner: ApiKeyOwner, input: ApiKeyInput, ctx: ClientContext = {}): Promise<{ apiKey: ApiKeyEntity; key: string }> {
     const now = this.clock.now();
     const valid = validateApiKeyInput(input, owner.permissions, now);
     if (owner.viaApiKeyId) await this.narrowToParent(owner.viaApiKeyId, owner.permissions, valid);
@@ -69,7 +70,7 @@ export class ApiKeysService {
     await this.db.transaction(async (m) => {
       await m.insert(ApiKeyEntity, apiKey);
       const details = { apiKeyId: apiKey.id, name: apiKey.name, prefix: apiKey.prefix, scopes: apiKey.scopes, expiresAt: valid.expiresAt?.toISOString() ?? null };
-      await this.audit.record(m, { type: AuditTypes.apiKeyCreated, actorId: owner.userId, subjectId: owner.userId, ip: ctx.ip, details });
+      await this.audit.record(m, { type: AuditTypes.apiKeyCreated, actorId: owner.userId, subjectId: owner.userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
       await this.events.publish(m, SecurityEvents.apiKeyCreated, owner.userId, { userId: owner.userId, ...details });
     });
     return { apiKey, key: secret.key };
@@ -105,13 +106,13 @@ export class ApiKeysService {
   }
 
   /** Revokes one of the owner's keys; it fails authentication from the next call on. */
-  async revoke(userId: string, apiKeyId: string, ctx: { ip?: string } = {}): Promise<void> {
+  async revoke(userId: string, apiKeyId: string, ctx: ClientContext = {}): Promise<void> {
     if (!isUuid(apiKeyId)) throw new NotFoundError('API key not found');
     await this.db.transaction(async (m) => {
       const res = await m.update(ApiKeyEntity, { id: apiKeyId, userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
       if (!res.affected) throw new NotFoundError('API key not found');
       const details = { apiKeyId };
-      await this.audit.record(m, { type: AuditTypes.apiKeyRevoked, actorId: userId, subjectId: userId, ip: ctx.ip, details });
+      await this.audit.record(m, { type: AuditTypes.apiKeyRevoked, actorId: userId, subjectId: userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
       await this.events.publish(m, SecurityEvents.apiKeyRevoked, userId, { userId, ...details });
     });
   }

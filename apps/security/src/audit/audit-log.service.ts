@@ -25,6 +25,8 @@ export interface AuditEntry {
   actorId?: string | null;
   subjectId?: string | null;
   ip?: string | null;
+  /** The client's user agent; kept in `details.userAgent` (unless details already say it). */
+  userAgent?: string | null;
   details?: Record<string, unknown>;
 }
 
@@ -33,6 +35,12 @@ interface SeqKey extends Record<string, string> {
 }
 const isSeqKey = (v: unknown): v is SeqKey =>
   typeof v === 'object' && v !== null && typeof (v as SeqKey).s === 'string' && /^\d{1,19}$/.test((v as SeqKey).s);
+
+function withUserAgent(entry: AuditEntry): Record<string, unknown> {
+  const details = { ...(entry.details ?? {}) };
+  if (entry.userAgent && details.userAgent === undefined) details.userAgent = entry.userAgent;
+  return details;
+}
 
 @Injectable()
 export class AuditLogService {
@@ -50,7 +58,7 @@ export class AuditLogService {
       subjectId: entry.subjectId ?? null,
       ip: entry.ip || null,
       // Drop undefined values so the stored JSON only holds what was said.
-      details: JSON.parse(JSON.stringify(entry.details ?? {})),
+      details: JSON.parse(JSON.stringify(withUserAgent(entry))),
       createdAt: this.clock.now(),
     });
   }

@@ -1,5 +1,7 @@
 import { Public } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
+import type { Metadata } from '@grpc/grpc-js';
+import { clientContextFrom } from '../common/client-context';
 import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import { GrpcMethod } from '@nestjs/microservices';
 import { SessionsService } from './sessions.service';
@@ -13,18 +15,18 @@ export class SessionsGrpcController implements SessionsRpc {
   constructor(private readonly sessions: SessionsService) {}
 
   @GrpcMethod('SecurityService', 'Login')
-  login(req: securityV1.LoginRequest): Promise<securityV1.TokenPair> {
-    return this.sessions.login(req, { ip: req.clientIp, userAgent: req.userAgent });
+  login(req: securityV1.LoginRequest, metadata: Metadata): Promise<securityV1.TokenPair> {
+    return this.sessions.login(req, clientContextFrom(metadata, { ip: req.clientIp, userAgent: req.userAgent }));
   }
 
   @GrpcMethod('SecurityService', 'Refresh')
-  refresh(req: securityV1.RefreshRequest): Promise<securityV1.TokenPair> {
-    return this.sessions.refresh(req.refreshToken, { ip: req.clientIp });
+  refresh(req: securityV1.RefreshRequest, metadata: Metadata): Promise<securityV1.TokenPair> {
+    return this.sessions.refresh(req.refreshToken, clientContextFrom(metadata, { ip: req.clientIp }));
   }
 
   @GrpcMethod('SecurityService', 'Logout')
-  async logout(req: securityV1.LogoutRequest): Promise<securityV1.LogoutResponse> {
-    await this.sessions.logout(req.refreshToken);
+  async logout(req: securityV1.LogoutRequest, metadata: Metadata): Promise<securityV1.LogoutResponse> {
+    await this.sessions.logout(req.refreshToken, clientContextFrom(metadata));
     return {};
   }
 }

@@ -19,6 +19,7 @@ import { UsersService } from '../users/users.service';
 import { LoginLockoutService } from './login-lockout.service';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { decideRefresh } from './refresh-rotation';
+import type { ClientContext } from '../common/client-context';
 
 export interface TokenPair {
   accessToken: string;
@@ -32,10 +33,7 @@ export interface LoginInput {
   password: string;
 }
 
-export interface ClientContext {
-  ip?: string;
-  userAgent?: string;
-}
+export type { ClientContext };
 
 const REFRESH_TOKEN_PREFIX = 'rt_';
 
@@ -108,7 +106,7 @@ export class SessionsService {
       if (decision === 'reused') {
         const revoked = await this.revokeFamily(m, row.familyId);
         const details = { sessionId: row.familyId, revokedTokens: revoked };
-        await this.audit.record(m, { type: AuditTypes.tokenReused, subjectId: row.userId, ip: ctx.ip, details });
+        await this.audit.record(m, { type: AuditTypes.tokenReused, subjectId: row.userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
         await this.events.publish(m, SecurityEvents.tokenReused, row.userId, { userId: row.userId, ...details, ip: ctx.ip || null });
         return { kind: 'reused' as const };
       }
@@ -139,6 +137,7 @@ export class SessionsService {
           actorId: row.userId,
           subjectId: row.userId,
           ip: ctx.ip,
+          userAgent: ctx.userAgent,
           details: { sessionId: row.familyId },
         });
       }
@@ -156,6 +155,7 @@ export class SessionsService {
           type: AuditTypes.loginLocked,
           subjectId: userId,
           ip: ctx.ip,
+          userAgent: ctx.userAgent,
           details: { email, lockedUntil: state.lockedUntil!.toISOString() },
         });
       }

@@ -3,6 +3,7 @@ import type { securityV1 } from '@aether/contracts';
 import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
+import { clientContextFrom } from '../common/client-context';
 import { toUserMessage } from './user.mapper';
 import { UsersService } from './users.service';
 
@@ -14,8 +15,8 @@ export class UsersGrpcController implements UsersRpc {
 
   @Public()
   @GrpcMethod('SecurityService', 'Register')
-  async register(req: securityV1.RegisterRequest): Promise<securityV1.User> {
-    return toUserMessage(await this.users.register(req));
+  async register(req: securityV1.RegisterRequest, metadata: Metadata): Promise<securityV1.User> {
+    return toUserMessage(await this.users.register(req, clientContextFrom(metadata)));
   }
 
   @GrpcMethod('SecurityService', 'GetMe')
@@ -39,6 +40,6 @@ export class UsersGrpcController implements UsersRpc {
   @GrpcMethod('SecurityService', 'SetUserRoles')
   async setUserRoles(req: securityV1.SetUserRolesRequest, metadata: Metadata): Promise<securityV1.User> {
     const actor = principalFrom(metadata);
-    return toUserMessage(await this.users.setRoles(actor.userId, req.userId, req.roles ?? []));
+    return toUserMessage(await this.users.setRoles(actor.userId, req.userId, req.roles ?? [], clientContextFrom(metadata)));
   }
 }

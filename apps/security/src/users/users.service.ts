@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
+import type { ClientContext } from '../common/client-context';
 import { Clock } from '../config/clock';
 import { isUuid } from '../common/ids';
 import { decodeCursor, isTimeIdKey, PageInput, pageLimit, pageOf } from '../common/pagination';
@@ -27,9 +28,9 @@ export class UsersService {
   ) {}
 
   /** Self-service sign-up: role `developer`; EMAIL_TAKEN when the email exists in any letter case. */
-  async register(raw: Partial<RegistrationInput>, ctx: { ip?: string } = {}): Promise<UserEntity> {
+  async register(raw: Partial<RegistrationInput>, ctx: ClientContext = {}): Promise<UserEntity> {
     const input = validateRegistration(raw);
-    const user = await this.createUser(input, DEFAULT_ROLES, { ip: ctx.ip, source: 'register' });
+    const user = await this.createUser(input, DEFAULT_ROLES, { ...ctx, source: 'register' });
     if (!user) throw new ConflictError('EMAIL_TAKEN', 'An account with this email already exists');
     return user;
   }
@@ -73,8 +74,15 @@ export class UsersService {
     return pageOf(await qb.getMany(), limit, (u) => ({ t: u.createdAt.toISOString(), id: u.id }));
   }
 
-  /** Replaces a user's roles (admin action). Refuses to remove the last administrator. */
-  async setRoles(actorId: string, userId: string, roles: string[], ctx: { ip?: string } = {}): Promise<UserEntity> {
+  /**
+   * Replaces a user's roles (admin action). A user keeps at least one role (an account with none
+   * could do nothing, and "no roles" is more likely a client bug than an intent), and the last
+   * administrator keeps `admin` (LAST_ADMIN), so the system can always be administered.
+   */
+  async setRoles(actorId: string, userId: string, roles: string[], ctx: ClientContext = {}): Promise<UserEntity> {
+    if (!Array.isArray(roles) || roles.length === 0) {
+      throw new ValidationError('Invalid roles', [{ field: 'roles', message: `must name at least one role (known: ${ROLES.join(', ')})` }]);
+    }
     const unknown = roles.filter((r) => !isRole(r));
     if (unknown.length) {
       throw new ValidationError(
@@ -95,7 +103,7 @@ export class UsersService {
       user.updatedAt = this.clock.now();
       await m.update(UserEntity, { id: userId }, { roles: next, updatedAt: user.updatedAt });
       const details = { roles: next, previousRoles: previous };
-      await this.audit.record(m, { type: AuditTypes.userRolesChanged, actorId, subjectId: userId, ip: ctx.ip, details });
+      await this.audit.record(m, { type: AuditTypes.userRolesChanged, actorId, subjectId: userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
       await this.events.publish(m, SecurityEvents.userRolesChanged, userId, { userId, ...details, changedBy: actorId });
       return user;
     });
@@ -113,7 +121,7 @@ export class UsersService {
   private async createUser(
     input: RegistrationInput,
     roles: string[],
-    ctx: { ip?: string; source: 'register' | 'bootstrap' },
+    ctx: ClientContext & { source: 'register' | 'bootstrap' },
   ): Promise<UserEntity | null> {
     const passwordHash = await this.hasher.hash(input.password);
     const now = this.clock.now();
@@ -134,6 +142,7 @@ export class UsersService {
         actorId: user.id,
         subjectId: user.id,
         ip: ctx.ip,
+        userAgent: ctx.userAgent,
         details: { source: ctx.source, roles },
       });
       await this.events.publish(m, SecurityEvents.userRegistered, user.id, {
