@@ -9,12 +9,11 @@ import * as amqp from 'amqplib';
 import {
   createTempMongoDatabase,
   createTempVhost,
-  freePort,
-  startServiceProcess,
+  startApp,
   TestIdentities,
   uniqueName,
   waitFor,
-  type ServiceProcess,
+  type StartedApp,
   type TempResource,
   type TestUser,
 } from '@aether/testing';
@@ -28,8 +27,8 @@ const redisPrefix = `${uniqueName('gw_analytics')}:`;
 let mongo: TempResource;
 let vhost: TempResource;
 let redis: Redis;
-let analytics: ServiceProcess | undefined;
-let gateway: ServiceProcess | undefined;
+let analytics: StartedApp | undefined;
+let gateway: StartedApp | undefined;
 let base: string;
 let dev: TestUser;
 let dev2: TestUser;
@@ -62,37 +61,21 @@ async function publish(url: string, events: Array<{ id: string; type: string; su
 
 beforeAll(async () => {
   [mongo, vhost, redis] = await Promise.all([createTempMongoDatabase('gw_analytics'), createTempVhost('gw_analytics'), connectedRedis(), identities.start()]);
-  const [anGrpc, anHttp, gatewayHttp] = [await freePort(), await freePort(), await freePort()];
-  analytics = await startServiceProcess({
-    app: 'analytics',
-    env: {
-      BIND_HOST: '127.0.0.1',
-      GRPC_PORT: String(anGrpc),
-      HTTP_PORT: String(anHttp),
-      MONGODB_URL: mongo.url,
-      RABBITMQ_URL: vhost.url,
-      AUTH_JWKS_URL: identities.jwksUrl,
-      // Not UTC on purpose: timestamps must mean the same whatever zone the server runs in.
-      TZ: 'America/New_York',
-    },
-    readyUrl: `http://127.0.0.1:${anHttp}/readyz`,
-    timeoutMs: 60_000,
+  analytics = await startApp('analytics', {
+    MONGODB_URL: mongo.url,
+    RABBITMQ_URL: vhost.url,
+    AUTH_JWKS_URL: identities.jwksUrl,
+    // Not UTC on purpose: timestamps must mean the same whatever zone the server runs in.
+    TZ: 'America/New_York',
   });
-  gateway = await startServiceProcess({
-    app: 'api-gateway',
-    env: {
-      BIND_HOST: '127.0.0.1',
-      HTTP_PORT: String(gatewayHttp),
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      REDIS_KEY_PREFIX: redisPrefix,
-      AUTH_JWKS_URL: identities.jwksUrl,
-      GRPC_DEADLINE_MS: '5000',
-      ANALYTICS_GRPC_URL: `127.0.0.1:${anGrpc}`,
-    },
-    readyUrl: `http://127.0.0.1:${gatewayHttp}/readyz`,
-    timeoutMs: 30_000,
+  gateway = await startApp('api-gateway', {
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: redisPrefix,
+    AUTH_JWKS_URL: identities.jwksUrl,
+    GRPC_DEADLINE_MS: '5000',
+    ANALYTICS_GRPC_URL: analytics.grpcAddress,
   });
-  base = `http://127.0.0.1:${gatewayHttp}/api/v1/analytics`;
+  base = `${gateway.httpUrl}/api/v1/analytics`;
   [dev, dev2, admin] = await Promise.all([identities.user('developer'), identities.user('developer'), identities.user('admin')]);
   await publish(vhost.url, [
     { id: uniqueName('g1'), type: 'task-manager.task.created', subject: dev.id, data: { id: 't1' } },

@@ -7,11 +7,10 @@
 import {
   createTempDatabase,
   createTempVhost,
-  freePort,
-  startServiceProcess,
+  startApp,
   TestIdentities,
   uniqueName,
-  type ServiceProcess,
+  type StartedApp,
   type TempResource,
   type TestUser,
 } from '@aether/testing';
@@ -25,8 +24,8 @@ const redisPrefix = `${uniqueName('gw_tasks')}:`;
 let database: TempResource;
 let vhost: TempResource;
 let redis: Redis;
-let taskManager: ServiceProcess | undefined;
-let gateway: ServiceProcess | undefined;
+let taskManager: StartedApp | undefined;
+let gateway: StartedApp | undefined;
 let base: string;
 let alice: TestUser;
 let bob: TestUser;
@@ -34,36 +33,20 @@ let viewer: TestUser;
 
 beforeAll(async () => {
   [database, vhost, redis] = await Promise.all([createTempDatabase('gw_tasks'), createTempVhost('gw_tasks'), connectedRedis(), identities.start()]);
-  const [tmGrpc, tmHttp, gatewayHttp] = [await freePort(), await freePort(), await freePort()];
-  taskManager = await startServiceProcess({
-    app: 'task-manager',
-    env: {
-      BIND_HOST: '127.0.0.1',
-      GRPC_PORT: String(tmGrpc),
-      HTTP_PORT: String(tmHttp),
-      DATABASE_URL: database.url,
-      RABBITMQ_URL: vhost.url,
-      AUTH_JWKS_URL: identities.jwksUrl,
-      SCHEDULER_ENABLED: 'false',
-    },
-    readyUrl: `http://127.0.0.1:${tmHttp}/readyz`,
-    timeoutMs: 60_000,
+  taskManager = await startApp('task-manager', {
+    DATABASE_URL: database.url,
+    RABBITMQ_URL: vhost.url,
+    AUTH_JWKS_URL: identities.jwksUrl,
+    SCHEDULER_ENABLED: 'false',
   });
-  gateway = await startServiceProcess({
-    app: 'api-gateway',
-    env: {
-      BIND_HOST: '127.0.0.1',
-      HTTP_PORT: String(gatewayHttp),
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      REDIS_KEY_PREFIX: redisPrefix,
-      AUTH_JWKS_URL: identities.jwksUrl,
-      GRPC_DEADLINE_MS: '5000',
-      TASK_MANAGER_GRPC_URL: `127.0.0.1:${tmGrpc}`,
-    },
-    readyUrl: `http://127.0.0.1:${gatewayHttp}/readyz`,
-    timeoutMs: 30_000,
+  gateway = await startApp('api-gateway', {
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: redisPrefix,
+    AUTH_JWKS_URL: identities.jwksUrl,
+    GRPC_DEADLINE_MS: '5000',
+    TASK_MANAGER_GRPC_URL: taskManager.grpcAddress,
   });
-  base = `http://127.0.0.1:${gatewayHttp}`;
+  base = gateway.httpUrl;
   [alice, bob, viewer] = await Promise.all([identities.user('developer'), identities.user('developer'), identities.user('viewer')]);
 });
 

@@ -94,3 +94,25 @@ export async function startServiceProcess(opts: {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface StartedApp {
+  process: ServiceProcess;
+  /** Management (or, for the gateway, public) HTTP base URL. */
+  httpUrl: string;
+  /** host:port of its gRPC server, for a peer's `<APP>_GRPC_URL`. */
+  grpcAddress: string;
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Starts a built app on free loopback ports (BIND_HOST, HTTP_PORT, GRPC_PORT set) and waits for /readyz. */
+export async function startApp(app: string, env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<StartedApp> {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const proc = await startServiceProcess({
+    app,
+    env: { BIND_HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort), ...env },
+    readyUrl: `${httpUrl}/readyz`,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
+  return { process: proc, httpUrl, grpcAddress: `127.0.0.1:${grpcPort}`, stop: (graceMs) => proc.stop(graceMs) };
+}
