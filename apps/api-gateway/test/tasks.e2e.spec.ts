@@ -134,6 +134,11 @@ describe('/api/v1/tasks', () => {
     const { body: t } = await call(alice, 'POST', '/api/v1/tasks', { title: 'etag me', dueAt: '2030-01-01T00:00:00Z', assigneeId: bob.id });
     const got = await call(alice, 'GET', `/api/v1/tasks/${t.id}`);
     expect([got.statusCode, got.headers.etag]).toEqual([200, '"1"']);
+    // A client holding the current ETag gets 304 and no body; an older one gets the task.
+    const notModified = await call(alice, 'GET', `/api/v1/tasks/${t.id}`, undefined, { 'if-none-match': '"1"' });
+    expect([notModified.statusCode, notModified.headers.etag, notModified.body]).toEqual([304, '"1"', undefined]);
+    const changedSince = await call(alice, 'GET', `/api/v1/tasks/${t.id}`, undefined, { 'if-none-match': '"0"' });
+    expect([changedSince.statusCode, changedSince.body?.id]).toEqual([200, t.id]);
 
     const patched = await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { status: 'done' }, { 'if-match': '"1"' });
     expect(patched).toMatchObject({ statusCode: 200, headers: { etag: '"2"' }, body: { version: 2, status: 'done', dueAt: '2030-01-01T00:00:00.000Z', assigneeId: bob.id } });

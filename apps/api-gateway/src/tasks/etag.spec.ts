@@ -1,5 +1,5 @@
 import { ValidationError } from '@aether/service-kit';
-import { etagOf, expectedVersion } from './etag';
+import { etagOf, expectedVersion, ifNoneMatchHits } from './etag';
 
 describe('ETag / If-Match', () => {
   it('round-trips the version', () => {
@@ -20,5 +20,21 @@ describe('ETag / If-Match', () => {
     } catch (e) {
       expect((e as ValidationError).violations).toEqual([{ field: 'If-Match', message: expect.any(String) }]);
     }
+  });
+});
+
+describe('ifNoneMatchHits', () => {
+  it('matches the current ETag, weakly, in a list, or *', () => {
+    expect(ifNoneMatchHits('"3"', '"3"')).toBe(true);
+    expect(ifNoneMatchHits('W/"3"', '"3"')).toBe(true);
+    expect(ifNoneMatchHits('"1", "3"', '"3"')).toBe(true);
+    expect(ifNoneMatchHits('*', '"3"')).toBe(true);
+  });
+
+  it('does not match another version, garbage or an absent header', () => {
+    expect(ifNoneMatchHits('"2"', '"3"')).toBe(false);
+    expect(ifNoneMatchHits('3', '"3"')).toBe(false);
+    expect(ifNoneMatchHits(undefined, '"3"')).toBe(false);
+    expect(ifNoneMatchHits('', '"3"')).toBe(false);
   });
 });

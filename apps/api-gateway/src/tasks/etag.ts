@@ -20,3 +20,15 @@ export function expectedVersion(header: string | string[] | undefined): number {
   }
   return version;
 }
+
+/**
+ * Whether an `If-None-Match` header matches the current ETag (RFC 9110 §13.1.2: `*` or a list of
+ * entity tags, compared weakly) — the client's copy is current and a 304 saves resending it.
+ */
+export function ifNoneMatchHits(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const value = (Array.isArray(header) ? header.join(',') : header).trim();
+  if (value === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return value.split(',').some((tag) => opaque(tag) === opaque(etag));
+}

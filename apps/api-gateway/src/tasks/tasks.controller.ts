@@ -6,6 +6,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiPreconditionFailedResponse,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
@@ -19,7 +20,7 @@ import { ApiAuthenticated, ApiProblems, ProblemDto } from '../http/openapi';
 import { Page, PageOf, pageRequest, toPage } from '../http/pagination';
 import { uuidPipe } from '../http/uuid-param';
 import { Idempotent } from '../idempotency/idempotent.decorator';
-import { etagOf, expectedVersion } from './etag';
+import { etagOf, expectedVersion, ifNoneMatchHits } from './etag';
 import { toTask } from './task.mapping';
 import { CreateTaskDto, ListTasksQueryDto, TaskDto, UpdateTaskDto } from './tasks.dto';
 
@@ -85,11 +86,23 @@ export class TasksController {
 
   @Get(':id')
   @RequirePermissions('tasks:read')
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag you hold; 304 with no body when the task has not changed' })
   @ApiOkResponse({ type: TaskDto, headers: { ETag: { description: 'The task version, for If-Match' } } })
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match matches the current ETag' })
   @ApiNotFoundResponse({ type: ProblemDto })
-  async get(@Param('id', uuidPipe) id: string, @CallMetadata() md: Metadata, @Res({ passthrough: true }) reply: FastifyReply): Promise<TaskDto> {
+  async get(
+    @Param('id', uuidPipe) id: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @CallMetadata() md: Metadata,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskDto | undefined> {
     const task = await firstValueFrom(this.tm.getTask({ id }, md));
-    reply.header('etag', etagOf(task.version));
+    const etag = etagOf(task.version);
+    reply.header('etag', etag);
+    if (ifNoneMatchHits(ifNoneMatch, etag)) {
+      reply.status(304);
+      return undefined;
+    }
     return toTask(task);
   }
 
