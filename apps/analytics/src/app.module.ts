@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AuthModule } from '@aether/auth';
+import { AuthModule, GrpcAuthAppGuard } from '@aether/auth';
 import { AmqpReadiness, MessagingModule } from '@aether/messaging';
 import { MetricsService, MongooseReadiness, ServiceKitModule } from '@aether/service-kit';
 import { AnalyticsEnv } from './config/analytics.env';
@@ -29,5 +29,6 @@ import { RetentionModule } from './retention/retention.module';
     QueriesModule,
     RetentionModule,
   ],
+  providers: [GrpcAuthAppGuard],
 })
 export class AppModule {}

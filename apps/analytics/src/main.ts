@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { bootstrapService } from '@aether/service-kit';
 import { AppModule } from './app.module';
 

@@ -135,6 +135,12 @@ describe('analytics queries over gRPC (FerretDB)', () => {
     }
   });
 
+  it('refuses every RPC without a valid access token (app-wide guard on the gRPC server)', async () => {
+    for (const method of ['getSummary', 'getTimeseries', 'listEvents'] as const) {
+      await expect(h.call(method, range, null)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    }
+  });
+
   it('lists raw events newest first with cursor pages, for admins only', async () => {
     await expect(h.call('listEvents', range, devA)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     const seen: string[] = [];

@@ -1,5 +1,3 @@
-// Decorator metadata must exist before any decorated class (the kit's env classes) is loaded.
-import 'reflect-metadata';
 import { bootstrapService } from '@aether/service-kit';
 import { AppModule } from './app.module';
 import { gatewayFastifyOptions } from './gateway-options';

@@ -1,3 +1,4 @@
+import { GrpcAuthAppGuard } from '@aether/auth';
 import { AmqpReadiness, MessagingModule } from '@aether/messaging';
 import { ServiceKitModule, TypeOrmReadiness } from '@aether/service-kit';
 import { Module } from '@nestjs/common';
@@ -29,5 +30,6 @@ import { UsersModule } from './users/users.module';
     SessionsModule,
     ApiKeysModule,
   ],
+  providers: [GrpcAuthAppGuard],
 })
 export class AppModule {}

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '@aether/auth';
+import { AuthModule, GrpcAuthAppGuard } from '@aether/auth';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { RemindersModule } from './reminders/reminders.module';
@@ -12,5 +12,6 @@ import { TasksModule } from './tasks/tasks.module';
  */
 @Module({
   imports: [AuthModule.forRoot(), DatabaseModule, EventsModule, TasksModule, SchedulesModule, RemindersModule],
+  providers: [GrpcAuthAppGuard],
 })
 export class TaskManagerModule {}

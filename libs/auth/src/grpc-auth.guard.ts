@@ -1,5 +1,5 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { Inject, Injectable, type CanActivate, type ExecutionContext, type Provider } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
 import { ACCESS_TOKEN_VERIFIER, extractBearerToken, type AccessTokenVerifier } from './access-token.verifier';
 import { isPublicHandler, requiredPermissions } from './guard-metadata';
 import { assertPermissions } from './principal';
@@ -42,3 +42,10 @@ export class GrpcAuthGuard implements CanActivate {
     return true;
   }
 }
+
+/**
+ * Add to a gRPC service's root providers: every RPC is authenticated (unless @Public()) and
+ * checked against @RequirePermissions. The kit gives HTTP and gRPC one config, so an app-wide
+ * guard reaches every handler; HTTP (management endpoints) is passed through by the guard.
+ */
+export const GrpcAuthAppGuard: Provider = { provide: APP_GUARD, useClass: GrpcAuthGuard };

@@ -1,17 +1,16 @@
 import 'reflect-metadata';
 import { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { GrpcServiceName } from '@aether/contracts';
 import type { FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { BaseEnv, EnvValidationError, loadEnv } from './config';
 import { ServiceKitModule } from './service-kit.module';
-import { GrpcExceptionFilter, GrpcHealth, grpcServerOptions } from './grpc';
+import { connectGrpcServer, GrpcHealth } from './grpc';
 import { LifecycleState } from './health';
 import { requestIdOf } from './logging';
-import { GrpcMetricsInterceptor, MetricsService } from './metrics';
+import { MetricsService } from './metrics';
 import { ENV_TOKEN } from './tokens';
 
 export interface BootstrapOptions {
@@ -94,18 +93,8 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
   let grpcHealth: GrpcHealth | undefined;
   let grpcPort: number | undefined;
   if (options.grpc) {
-    grpcHealth = new GrpcHealth(options.grpc);
     grpcPort = env.GRPC_PORT;
-    // One config for both servers, so app-wide guards (APP_GUARD: GrpcAuthGuard) protect every
-    // RPC; the filter maps RPC errors to gRPC status and leaves HTTP errors to Nest's default.
-    const grpcServer = app.connectMicroservice<MicroserviceOptions>(
-      grpcServerOptions(options.grpc, `${env.BIND_HOST}:${env.GRPC_PORT}`, grpcHealth),
-      { inheritAppConfig: true, deferInitialization: true },
-    );
-    app.useGlobalFilters(new GrpcExceptionFilter(app.getHttpAdapter()));
-    app.useGlobalInterceptors(app.get(GrpcMetricsInterceptor));
-    // Lifecycle hooks run once, through app.init() below, before either server takes traffic.
-    (grpcServer as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
+    grpcHealth = connectGrpcServer(app, options.grpc, `${env.BIND_HOST}:${grpcPort}`);
   }
   await options.configureHttp?.(app);
   await app.init();

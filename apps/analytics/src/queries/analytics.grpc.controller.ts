@@ -1,8 +1,8 @@
-import { Controller, UseGuards } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { analyticsV1 } from '@aether/contracts';
-import { GrpcAuthGuard, hasPermissions, principalFrom, RequirePermissions } from '@aether/auth';
+import { hasPermissions, principalFrom, RequirePermissions } from '@aether/auth';
 import { ValidationError } from '@aether/service-kit';
 import type { Granularity } from '../events/buckets';
 import type { EventDoc } from '../events/event-record';
@@ -42,7 +42,6 @@ function toStoredEvent(doc: EventDoc): analyticsV1.StoredEvent {
  * The guard is bound here, not as APP_GUARD: the kit's gRPC server has its own application config.
  */
 @Controller()
-@UseGuards(GrpcAuthGuard)
 export class AnalyticsGrpcController {
   constructor(
     private readonly summaries: SummaryService,

@@ -1,6 +1,6 @@
+import { Controller } from '@nestjs/common';
 import { principalFrom, Public, RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
 import { clientContextFrom } from '../common/client-context';
@@ -13,7 +13,7 @@ type ApiKeysRpc = Pick<
   'authenticateApiKey' | 'createApiKey' | 'listApiKeys' | 'revokeApiKey'
 >;
 
-@SecurityGrpcController()
+@Controller()
 export class ApiKeysGrpcController implements ApiKeysRpc {
   constructor(private readonly apiKeys: ApiKeysService) {}
 

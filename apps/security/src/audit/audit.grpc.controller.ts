@@ -1,11 +1,11 @@
+import { Controller } from '@nestjs/common';
 import { RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditLogService } from './audit-log.service';
 
-@SecurityGrpcController()
+@Controller()
 export class AuditGrpcController implements Pick<securityV1.SecurityServiceController, 'listAuditEvents'> {
   constructor(private readonly audit: AuditLogService) {}
 

@@ -1,10 +1,10 @@
+import { Controller } from '@nestjs/common';
 import { Public } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import { GrpcMethod } from '@nestjs/microservices';
 import { SigningKeys } from './signing-keys';
 
-@SecurityGrpcController()
+@Controller()
 @Public()
 export class KeysGrpcController implements Pick<securityV1.SecurityServiceController, 'getJwks'> {
   constructor(private readonly keys: SigningKeys) {}

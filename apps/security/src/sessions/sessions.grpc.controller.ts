@@ -1,15 +1,15 @@
+import { Controller } from '@nestjs/common';
 import { Public } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
 import type { Metadata } from '@grpc/grpc-js';
 import { clientContextFrom } from '../common/client-context';
-import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import { GrpcMethod } from '@nestjs/microservices';
 import { SessionsService } from './sessions.service';
 
 type SessionsRpc = Pick<securityV1.SecurityServiceController, 'login' | 'refresh' | 'logout'>;
 
 /** Credentials in the request body authenticate these calls; no access token is needed. */
-@SecurityGrpcController()
+@Controller()
 @Public()
 export class SessionsGrpcController implements SessionsRpc {
   constructor(private readonly sessions: SessionsService) {}

@@ -1,6 +1,6 @@
+import { Controller } from '@nestjs/common';
 import { permissionsForRoles, principalFrom, Public, RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
-import { SecurityGrpcController } from '../common/grpc-controller.decorator';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
 import { clientContextFrom } from '../common/client-context';
@@ -9,7 +9,7 @@ import { UsersService } from './users.service';
 
 type UsersRpc = Pick<securityV1.SecurityServiceController, 'register' | 'getMe' | 'listUsers' | 'setUserRoles'>;
 
-@SecurityGrpcController()
+@Controller()
 export class UsersGrpcController implements UsersRpc {
   constructor(private readonly users: UsersService) {}
 

@@ -1,9 +1,9 @@
+import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import type { taskManagerV1 } from '@aether/contracts';
 import { principalFrom, RequirePermissions } from '@aether/auth';
 import { actorOf } from '../common/actor';
-import { GrpcApiController } from '../common/grpc-controller.decorator';
 import { toTaskMessage } from '../tasks/task.mapper';
 import { toScheduleMessage } from './schedule.mapper';
 import { SchedulesService } from './schedules.service';
@@ -11,7 +11,7 @@ import { SchedulesService } from './schedules.service';
 const SERVICE = 'TaskManagerService';
 
 /** gRPC transport of schedules (thin: caller from the verified token, logic in SchedulesService). */
-@GrpcApiController()
+@Controller()
 export class SchedulesGrpcController {
   constructor(private readonly schedules: SchedulesService) {}
 

@@ -1,16 +1,16 @@
+import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import type { taskManagerV1 } from '@aether/contracts';
 import { principalFrom, RequirePermissions } from '@aether/auth';
 import { actorOf } from '../common/actor';
-import { GrpcApiController } from '../common/grpc-controller.decorator';
 import { toTaskMessage } from './task.mapper';
 import { TasksService } from './tasks.service';
 
 const SERVICE = 'TaskManagerService';
 
 /** gRPC transport of tasks: caller from the verified token, everything else in TasksService. */
-@GrpcApiController()
+@Controller()
 export class TasksGrpcController {
   constructor(private readonly tasks: TasksService) {}
 

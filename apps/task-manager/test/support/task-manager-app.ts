@@ -5,7 +5,7 @@ import { credentials, loadPackageDefinition, type Client, type Metadata, type Se
 import { loadSync } from '@grpc/proto-loader';
 import type { Role } from '@aether/auth';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
-import { GrpcExceptionFilter, GrpcHealth, grpcServerOptions, loadEnv, ServiceKitModule } from '@aether/service-kit';
+import { connectGrpcServer, loadEnv, ServiceKitModule } from '@aether/service-kit';
 import { createTempDatabase, createTempVhost, freePort, TestIdentities, type TempResource } from '@aether/testing';
 import { DataSource } from 'typeorm';
 import { TaskManagerEnv } from '../../src/config/task-manager.env';
@@ -66,14 +66,8 @@ export async function startTaskManager(stores: TestStores, env: Record<string, s
     imports: [ServiceKitModule.forRoot({ name: 'task-manager', env: TaskManagerEnv, envValues: values }), TaskManagerModule],
   }).compile();
   const app = moduleRef.createNestApplication(new FastifyAdapter());
-  if (grpcPort) {
-    // As bootstrapService does: the kit's error mapping applies to the gRPC server.
-    const server = app.connectMicroservice(
-      grpcServerOptions('task-manager', `127.0.0.1:${grpcPort}`, new GrpcHealth('task-manager')),
-      { deferInitialization: true },
-    );
-    server.useGlobalFilters(new GrpcExceptionFilter());
-  }
+  // Exactly as bootstrapService wires it: guards, error mapping and metrics reach the RPCs.
+  if (grpcPort) connectGrpcServer(app, 'task-manager', `127.0.0.1:${grpcPort}`);
   await app.init();
   if (grpcPort) await app.startAllMicroservices();
   return {
