@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import mongoose from 'mongoose';
-import { createTempMongoDatabase, createTempVhost, freePort, startServiceProcess, type TempResource } from '@aether/testing';
+import { createTempMongoDatabase, createTempVhost, startApp, type TempResource } from '@aether/testing';
 import { machineLine, writeResult } from './support/platform';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -78,22 +78,13 @@ async function main() {
   resources.push(vhost);
   const mongo = await createTempMongoDatabase('bench_events');
   resources.push(mongo);
-  const http = await freePort();
-  const svc = await startServiceProcess({
-    app: 'analytics',
-    env: {
-      LOG_LEVEL: 'warn',
-      BIND_HOST: '127.0.0.1',
-      HTTP_PORT: String(http),
-      GRPC_PORT: String(await freePort()),
-      MONGODB_URL: mongo.url,
-      RABBITMQ_URL: vhost.url,
-      AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
-      // e.g. BENCH_NODE_OPTIONS="--require ./profiler-preload.js" to profile the consumer (--cpu-prof is refused in NODE_OPTIONS).
-      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
-    },
-    readyUrl: `http://127.0.0.1:${http}/readyz`,
-    timeoutMs: 60_000,
+  const svc = await startApp('analytics', {
+    LOG_LEVEL: 'warn',
+    MONGODB_URL: mongo.url,
+    RABBITMQ_URL: vhost.url,
+    AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+    // e.g. BENCH_NODE_OPTIONS="--require ./profiler-preload.js" to profile the consumer (--cpu-prof is refused in NODE_OPTIONS).
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   });
   try {
     const bodies = Array.from({ length: N }, (_, i) => cloudEvent(i));
@@ -103,7 +94,7 @@ async function main() {
     const ch = await conn.createConfirmChannel();
     await ch.assertExchange('aether.events', 'topic', { durable: true });
     const keys = bodies.map((b) => (JSON.parse(b.toString()) as { type: string }).type);
-    const metricsUrl = `http://127.0.0.1:${http}/metrics`;
+    const metricsUrl = `${svc.httpUrl}/metrics`;
     const t0 = performance.now();
     await publishAll(ch, 'aether.events', (i) => keys[i], bodies);
     const publishMs = performance.now() - t0;

@@ -6,9 +6,9 @@ import {
   createTempDatabase,
   createTempMongoDatabase,
   createTempVhost,
-  freePort,
   ServiceProcess,
-  startServiceProcess,
+  startApp,
+  StartedApp,
   TempResource,
   uniqueName,
 } from '@aether/testing';
@@ -25,27 +25,15 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts `apps` in the order given (security first: the others need its JWKS; the gateway last:
+ * it needs its peers' addresses), each with its own stores.
+ */
 export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<AppName, Record<string, string>>> = {}): Promise<RunningPlatform> {
   const resources: TempResource[] = [];
-  const vhost = await createTempVhost('bench');
-  resources.push(vhost);
-  const ports: Record<AppName, { http: number; grpc: number }> = {} as never;
-  for (const app of ['security', 'task-manager', 'analytics', 'api-gateway'] as AppName[]) {
-    ports[app] = { http: await freePort(), grpc: await freePort() };
-  }
+  const started: Partial<Record<AppName, StartedApp>> = {};
   const adminEmail = 'bench-admin@aether.local';
   const adminPassword = 'bench-admin-password';
-  const common = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    BIND_HOST: '127.0.0.1',
-    RABBITMQ_URL: vhost.url,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    AUTH_JWKS_URL: `http://127.0.0.1:${ports.security.http}/.well-known/jwks.json`,
-    SECURITY_GRPC_URL: `127.0.0.1:${ports.security.grpc}`,
-    TASK_MANAGER_GRPC_URL: `127.0.0.1:${ports['task-manager'].grpc}`,
-    ANALYTICS_GRPC_URL: `127.0.0.1:${ports.analytics.grpc}`,
-  };
   const platform: RunningPlatform = {
     urls: {},
     grpc: {},
@@ -54,13 +42,19 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
     adminEmail,
     adminPassword,
     async stop() {
-      for (const p of Object.values(platform.processes).reverse()) await p?.stop();
+      for (const app of Object.values(started).reverse()) await app?.stop();
       for (const r of resources.reverse()) await r.drop().catch(() => undefined);
     },
   };
   try {
+    const vhost = await createTempVhost('bench');
+    resources.push(vhost);
     for (const app of apps) {
-      const env: Record<string, string> = { ...common, HTTP_PORT: String(ports[app].http), GRPC_PORT: String(ports[app].grpc) };
+      const env: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: 'warn', RABBITMQ_URL: vhost.url, REDIS_URL: 'redis://127.0.0.1:6379' };
+      if (started.security) env.AUTH_JWKS_URL = `${started.security.httpUrl}/.well-known/jwks.json`;
+      for (const [peer, variable] of [['security', 'SECURITY_GRPC_URL'], ['task-manager', 'TASK_MANAGER_GRPC_URL'], ['analytics', 'ANALYTICS_GRPC_URL']] as const) {
+        if (started[peer]) env[variable] = started[peer]!.grpcAddress;
+      }
       if (app === 'security' || app === 'task-manager') {
         const db = await createTempDatabase(`bench_${app.replace('-', '_')}`);
         resources.push(db);
@@ -75,10 +69,12 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
       if (app === 'api-gateway') env.REDIS_KEY_PREFIX = `${uniqueName('bench')}:`;
       Object.assign(env, extraEnv[app] ?? {});
       const t0 = performance.now();
-      platform.processes[app] = await startServiceProcess({ app, env, readyUrl: `http://127.0.0.1:${ports[app].http}/readyz`, timeoutMs: 60000 });
+      const running = await startApp(app, env);
       platform.startupMs[app] = performance.now() - t0;
-      platform.urls[app] = `http://127.0.0.1:${ports[app].http}`;
-      platform.grpc[app] = `127.0.0.1:${ports[app].grpc}`;
+      started[app] = running;
+      platform.processes[app] = running.process;
+      platform.urls[app] = running.httpUrl;
+      platform.grpc[app] = running.grpcAddress;
     }
   } catch (e) {
     await platform.stop();
