@@ -18,7 +18,7 @@ export interface AuthModuleAsyncOptions {
 
 /**
  * Provides ACCESS_TOKEN_VERIFIER, GrpcAuthGuard and PermissionsGuard app-wide (global module).
- * Guards are not switched on here; a service registers `{ provide: APP_GUARD, useClass: GrpcAuthGuard }`.
+ * Guards are not switched on here; a gRPC service adds `GrpcAuthAppGuard` to its root providers.
  */
 @Global()
 @Module({})

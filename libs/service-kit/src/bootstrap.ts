@@ -5,7 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { GrpcServiceName } from '@aether/contracts';
 import type { FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { BaseEnv, EnvValidationError, loadEnv } from './config';
+import { BaseEnv, EnvValidationError } from './config';
 import { ServiceKitModule } from './service-kit.module';
 import { connectGrpcServer, GrpcHealth } from './grpc';
 import { LifecycleState } from './health';
@@ -45,7 +45,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   process.env.AETHER_SERVICE_NAME ??= options.name;
   try {
     // Fail fast, before Nest logs anything, when the environment is invalid.
-    if (ServiceKitModule.envClass) loadEnv(ServiceKitModule.envClass);
+    ServiceKitModule.resolveEnv?.();
     if (process.env.MIGRATE_ONLY === 'true') {
       const ctx = await NestFactory.createApplicationContext(options.module, { bufferLogs: true, abortOnError: false });
       await ctx.close();

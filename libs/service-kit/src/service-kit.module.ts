@@ -25,15 +25,20 @@ export interface ServiceKitOptions<E extends BaseEnv> {
 @Global()
 @Module({})
 export class ServiceKitModule {
-  /** The env class of the app being started; bootstrapService validates it before Nest starts. */
-  static envClass?: new () => BaseEnv;
+  /**
+   * The validated env of the app being started, computed once: bootstrapService calls it before
+   * Nest starts (so a bad variable exits 78 before anything logs), the providers reuse it.
+   */
+  static resolveEnv?: () => BaseEnv;
 
   static forRoot<E extends BaseEnv>(options: ServiceKitOptions<E>): DynamicModule {
-    if (!options.envValues) ServiceKitModule.envClass = options.env;
+    let validated: E | undefined;
+    const resolveEnv = () => (validated ??= options.envValues ?? loadEnv(options.env));
+    if (!options.envValues) ServiceKitModule.resolveEnv = resolveEnv;
     // Validated when the app is created (not when the module file loads), so bootstrapService can
     // report a bad variable and exit 78 instead of crashing at import time.
     const providers: Provider[] = [
-      { provide: ENV_TOKEN, useFactory: () => options.envValues ?? loadEnv(options.env) },
+      { provide: ENV_TOKEN, useFactory: resolveEnv },
       { provide: options.env, useExisting: ENV_TOKEN },
       ...(options.env === (BaseEnv as unknown) ? [] : [{ provide: BaseEnv, useExisting: ENV_TOKEN }]),
       { provide: SERVICE_NAME, useValue: options.name },
@@ -48,9 +53,7 @@ export class ServiceKitModule {
       imports: [
         TerminusModule.forRoot({ logger: false }),
         LoggerModule.forRootAsync({
-          providers: [{ provide: ENV_TOKEN, useFactory: () => options.envValues ?? loadEnv(options.env) }],
-          inject: [ENV_TOKEN],
-          useFactory: (env: BaseEnv) => loggerOptions(options.name, env.LOG_LEVEL),
+          useFactory: () => loggerOptions(options.name, resolveEnv().LOG_LEVEL),
         }),
       ],
       controllers: [HealthController, MetricsController],

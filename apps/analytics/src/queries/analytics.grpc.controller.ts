@@ -39,7 +39,7 @@ function toStoredEvent(doc: EventDoc): analyticsV1.StoredEvent {
 
 /**
  * gRPC transport of the analytics queries: caller and visibility here, figures in the services.
- * The guard is bound here, not as APP_GUARD: the kit's gRPC server has its own application config.
+ * Every call is authenticated by the app-wide GrpcAuthAppGuard.
  */
 @Controller()
 export class AnalyticsGrpcController {
