@@ -104,15 +104,25 @@ export interface StartedApp {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Starts a built app on free loopback ports (BIND_HOST, HTTP_PORT, GRPC_PORT set) and waits for /readyz. */
+/**
+ * Starts a built app on free loopback ports (BIND_HOST, HTTP_PORT, GRPC_PORT set) and waits for
+ * /readyz. A port found free can be taken by a parallel test before the child binds it, so a
+ * start that fails with EADDRINUSE is retried on new ports.
+ */
 export async function startApp(app: string, env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<StartedApp> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const proc = await startServiceProcess({
-    app,
-    env: { BIND_HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort), ...env },
-    readyUrl: `${httpUrl}/readyz`,
-    timeoutMs: opts.timeoutMs ?? 60_000,
-  });
-  return { process: proc, httpUrl, grpcAddress: `127.0.0.1:${grpcPort}`, stop: (graceMs) => proc.stop(graceMs) };
+  for (let attempt = 1; ; attempt++) {
+    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    const httpUrl = `http://127.0.0.1:${httpPort}`;
+    try {
+      const proc = await startServiceProcess({
+        app,
+        env: { BIND_HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort), ...env },
+        readyUrl: `${httpUrl}/readyz`,
+        timeoutMs: opts.timeoutMs ?? 60_000,
+      });
+      return { process: proc, httpUrl, grpcAddress: `127.0.0.1:${grpcPort}`, stop: (graceMs) => proc.stop(graceMs) };
+    } catch (e) {
+      if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e;
+    }
+  }
 }

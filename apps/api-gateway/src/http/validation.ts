@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
+import { ValidateIf } from 'class-validator';
 import { FieldViolation, ValidationError } from '@aether/service-kit';
 
 /** class-validator's message for a field not declared on the DTO (forbidNonWhitelisted). */
@@ -63,3 +64,6 @@ export class GatewayValidationPipe extends ValidationPipe {
 export function createValidationPipe(): ValidationPipe {
   return new GatewayValidationPipe();
 }
+
+/** Validate a field when it is present, even as null; skip it when absent (PATCH-style bodies). */
+export const IfPresent = () => ValidateIf((_o, v) => v !== undefined);

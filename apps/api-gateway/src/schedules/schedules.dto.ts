@@ -1,46 +1,21 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsBoolean,
   IsDefined,
-  IsIn,
   IsObject,
   IsOptional,
   IsString,
-  IsUUID,
   Matches,
   MaxLength,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { TASK_PRIORITIES } from '../tasks/tasks.dto';
+import { CreateTaskDto, TASK_PRIORITIES } from '../tasks/tasks.dto';
+import { IfPresent } from '../http/validation';
 
-const IfPresent = () => ValidateIf((_o, v) => v !== undefined);
 
-/** The task a schedule creates each time it fires. */
-export class TaskTemplateDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Weekly report' })
-  @MaxLength(200) @Matches(/\S/, { message: 'must not be empty' }) @IsString()
-  title!: string;
-
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
-  @IsOptional() @MaxLength(10000) @IsString()
-  description?: string | null;
-
-  @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'medium' })
-  @IsOptional() @IsIn(TASK_PRIORITIES)
-  priority?: string;
-
-  @ApiPropertyOptional({ type: [String], maxItems: 20 })
-  @IsOptional() @MaxLength(50, { each: true }) @IsString({ each: true }) @ArrayMaxSize(20) @IsArray()
-  labels?: string[];
-
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
-  @IsOptional() @IsUUID('all', { message: 'must be a UUID' })
-  assigneeId?: string | null;
-}
+/** The task a schedule creates each time it fires: a task's create fields, without a due date. */
+export class TaskTemplateDto extends OmitType(CreateTaskDto, ['dueAt'] as const) {}
 
 const CRON_HINT = 'Cron expression: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; @daily etc.';
 

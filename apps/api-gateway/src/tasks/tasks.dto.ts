@@ -9,9 +9,9 @@ import {
   IsUUID,
   Matches,
   MaxLength,
-  ValidateIf,
 } from 'class-validator';
 import { PageQueryDto } from '../http/pagination';
+import { IfPresent } from '../http/validation';
 
 // The service owns the rules (it answers field violations too); the DTOs check types and
 // shapes so a malformed request never leaves the gateway, and document the API.
@@ -20,8 +20,6 @@ export const TASK_PRIORITIES = ['low', 'medium', 'high', 'urgent'];
 export const TASK_SORTS = ['createdAt', '-createdAt', 'dueAt', '-dueAt', 'priority', '-priority'];
 const ISO_HINT = 'ISO-8601 date-time with a zone, e.g. 2030-01-31T17:00:00Z';
 
-/** Present (even null) → validate; absent → skip. For fields where null is not a value. */
-const IfPresent = () => ValidateIf((_o, v) => v !== undefined);
 
 export class CreateTaskDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the release notes' })
