@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule, GrpcAuthAppGuard } from '@aether/auth';
 import { AmqpReadiness, MessagingModule } from '@aether/messaging';
-import { MetricsService, MongooseReadiness, ServiceKitModule } from '@aether/service-kit';
+import { MongooseReadiness, ServiceKitModule } from '@aether/service-kit';
 import { AnalyticsEnv } from './config/analytics.env';
 import { IngestModule } from './ingest/ingest.module';
 import { QueriesModule } from './queries/queries.module';
@@ -17,12 +17,8 @@ import { RetentionModule } from './retention/retention.module';
       useFactory: (env: AnalyticsEnv) => ({ uri: env.MONGODB_URL, autoIndex: false, serverSelectionTimeoutMS: 5000 }),
     }),
     MessagingModule.forRootAsync({
-      inject: [AnalyticsEnv, MetricsService],
-      useFactory: (env: AnalyticsEnv, metrics: MetricsService) => ({
-        url: env.RABBITMQ_URL,
-        source: 'analytics',
-        metricsRegistry: metrics.registry,
-      }),
+      inject: [AnalyticsEnv],
+      useFactory: (env: AnalyticsEnv) => ({ url: env.RABBITMQ_URL, source: 'analytics' }),
     }),
     AuthModule.forRoot(),
     IngestModule,

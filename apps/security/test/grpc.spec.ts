@@ -216,5 +216,9 @@ describe('security over gRPC (full app)', () => {
     expect(registered.body).toMatchObject({ specversion: '1.0', type: 'security.user.registered', source: 'security' });
     expect(registered.body.subject).toBe(registered.body.data.userId);
     expect(JSON.stringify(received)).not.toMatch(/developer pass|admin password|\$argon2|ak_[A-Za-z0-9_-]{43}|rt_/);
+
+    // The relay's publishes are counted on the service's own /metrics (the kit's registry).
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/messaging_messages_published_total\{[^}]*type="security\.user\.registered"[^}]*result="ok"[^}]*\} [1-9]/);
   });
 });

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { MetricsService } from '@aether/service-kit';
 import { AmqpConnection } from './amqp-connection';
 import { AmqpReadiness } from './amqp-readiness';
 import { EventConsumerRegistry } from './consumer/event-consumer.registry';
@@ -14,9 +15,10 @@ const PROVIDERS: Provider[] = [
   EventPublisher,
   EventConsumerRegistry,
   {
+    // The service's own registry (the kit's /metrics) unless the options name another one.
     provide: MessagingMetrics,
-    inject: [MESSAGING_OPTIONS],
-    useFactory: (o: MessagingModuleOptions) => new MessagingMetrics(o.metricsRegistry),
+    inject: [MESSAGING_OPTIONS, { token: MetricsService, optional: true }],
+    useFactory: (o: MessagingModuleOptions, kit?: MetricsService) => new MessagingMetrics(o.metricsRegistry ?? kit?.registry),
   },
   {
     provide: IDEMPOTENCY_STORE,

@@ -29,7 +29,7 @@ export interface MessagingModuleOptions {
   heartbeatSeconds?: number;
   /** How long start-up waits for the first connection before going on unready (default 5000; 0 = don't wait). */
   startupConnectTimeoutMs?: number;
-  /** Where the RED metrics are registered (default: prom-client's global registry). */
+  /** Where the RED metrics are registered (default: the kit's MetricsService registry, served at /metrics; else prom-client's global one). */
   metricsRegistry?: Registry;
   /** Store that makes consumers idempotent on the event id; required unless every consumer sets `deduplicate: false`. */
   idempotency?: IdempotencyStore;

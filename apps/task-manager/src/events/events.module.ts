@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { MetricsService } from '@aether/service-kit';
 import { MessagingModule, OutboxModule } from '@aether/messaging';
 import { TaskManagerEnv } from '../config/task-manager.env';
 import { MessagingEventOutbox } from './outbox-event-outbox';
@@ -10,12 +9,8 @@ import { EventOutbox } from './task-manager-events';
 @Module({
   imports: [
     MessagingModule.forRootAsync({
-      inject: [TaskManagerEnv, MetricsService],
-      useFactory: (env: TaskManagerEnv, metrics: MetricsService) => ({
-        url: env.RABBITMQ_URL,
-        source: 'task-manager',
-        metricsRegistry: metrics.registry,
-      }),
+      inject: [TaskManagerEnv],
+      useFactory: (env: TaskManagerEnv) => ({ url: env.RABBITMQ_URL, source: 'task-manager' }),
     }),
     OutboxModule.forRoot(),
   ],
