@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/proto-gen.sh >/dev/null
-rm -rf dist
+# No rm -rf dist: builds are incremental, so a build never pulls files from under a running process.
+[ "${1:-}" = "--clean" ] && rm -rf dist
 dirs=(apps libs)
 [ -d bench ] && dirs+=(bench)
 npx swc "${dirs[@]}" -d dist --ignore '**/*.spec.ts' --quiet
-cp -r proto dist/proto
+mkdir -p dist && rm -rf dist/proto.new && cp -r proto dist/proto.new && rm -rf dist/proto && mv dist/proto.new dist/proto
 echo "built $(find dist -name '*.js' | wc -l) files into dist/"

@@ -4,8 +4,11 @@
 # proto file). Output: libs/contracts/src/generated (git-ignored; build, test and CI regenerate it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="$root/libs/contracts/src/generated"
+final="$root/libs/contracts/src/generated"
+# Generate into a fresh folder, then swap it in, so a concurrent reader never sees it half-written.
+out="$root/libs/contracts/src/.generated.$$"
 rm -rf "$out" && mkdir -p "$out"
+trap 'rm -rf "$out"' EXIT
 cd "$root/proto"
 mapfile -t files < <(find aether -name '*.proto' | sort)
 "$root/node_modules/.bin/protoc" \
@@ -38,4 +41,6 @@ mapfile -t files < <(find aether -name '*.proto' | sort)
   echo "} as const;"
   echo "export type GrpcServiceName = keyof typeof GRPC_SERVICES;"
 } > "$out/index.ts"
-echo "generated $(find "$out" -name '*.ts' | wc -l) files from ${#files[@]} protos"
+count=$(find "$out" -name '*.ts' | wc -l)
+rm -rf "$final.old"; [ -d "$final" ] && mv "$final" "$final.old"; mv "$out" "$final"; rm -rf "$final.old"
+echo "generated $count files from ${#files[@]} protos"
