@@ -8,33 +8,63 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true
 
+# >>> generated from services.yaml (services) by `npm run manifest:gen` — do not edit
+need_mongo=--mongo
+postgres_databases=(aether_security aether_task_manager)
+AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:9101/.well-known/jwks.json}
+SECURITY_GRPC_URL=${SECURITY_GRPC_URL:-127.0.0.1:50051}
+TASK_MANAGER_GRPC_URL=${TASK_MANAGER_GRPC_URL:-127.0.0.1:50052}
+ANALYTICS_GRPC_URL=${ANALYTICS_GRPC_URL:-127.0.0.1:50053}
+# Every service, each after the ones it needs (the issuer first for its JWKS, callers after their peers).
+start_services() {
+  start security 9101 \
+    GRPC_PORT=50051 \
+    DATABASE_URL="${SECURITY_DATABASE_URL:-$PG_URL/aether_security}" \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    ADMIN_EMAIL="${ADMIN_EMAIL:-admin@aether.local}" \
+    ADMIN_PASSWORD="${ADMIN_PASSWORD:-change-me-now-please}"
+  start task-manager 9102 \
+    GRPC_PORT=50052 \
+    DATABASE_URL="${TASK_MANAGER_DATABASE_URL:-$PG_URL/aether_task_manager}" \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+  start analytics 9103 \
+    GRPC_PORT=50053 \
+    MONGODB_URL="${ANALYTICS_MONGODB_URL:-$MONGO_URL/aether_analytics}" \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+  start api-gateway "${GATEWAY_PORT:-8080}" \
+    REDIS_URL="$REDIS_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL" \
+    SECURITY_GRPC_URL="$SECURITY_GRPC_URL" \
+    TASK_MANAGER_GRPC_URL="$TASK_MANAGER_GRPC_URL" \
+    ANALYTICS_GRPC_URL="$ANALYTICS_GRPC_URL"
+}
+# <<< end of generated (services)
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[dev] installing dependencies (npm ci)"
   npm ci --no-audit --no-fund || exit 1
 fi
-need_mongo=""; [ -f apps/analytics/src/main.ts ] && need_mongo="--mongo"
 bash scripts/infra.sh $need_mongo || { echo "[dev] start the missing infrastructure and retry (on a machine with Docker: docker compose up --build runs the whole stack, see docs/deploy.md)"; exit 1; }
 bash scripts/build.sh || exit 1
 
 PG_URL=${DEV_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
-for db in aether_security aether_task_manager; do
+MONGO_URL=${DEV_MONGODB_URL:-mongodb://127.0.0.1:27017}
+for db in "${postgres_databases[@]}"; do
   psql "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
     || { psql "$PG_URL/postgres" -qc "CREATE DATABASE $db" && echo "[dev] created database $db"; }
 done
 
 export NODE_ENV=${NODE_ENV:-development}
 export LOG_LEVEL=${LOG_LEVEL:-info}
-export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
-export AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:9101/.well-known/jwks.json}
-export SECURITY_GRPC_URL=${SECURITY_GRPC_URL:-127.0.0.1:50051}
-export TASK_MANAGER_GRPC_URL=${TASK_MANAGER_GRPC_URL:-127.0.0.1:50052}
-export ANALYTICS_GRPC_URL=${ANALYTICS_GRPC_URL:-127.0.0.1:50053}
-export ADMIN_EMAIL=${ADMIN_EMAIL:-admin@aether.local}
-export ADMIN_PASSWORD=${ADMIN_PASSWORD:-change-me-now-please}
+# Connection settings the generated start lines pass to the services that use them.
+RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+CHROMA_URL=${CHROMA_URL:-http://127.0.0.1:8000}
 GATEWAY_PORT=${GATEWAY_PORT:-8080}
 
-pids=()
+pids=(); failed=()
 stop_all() {
   trap - INT TERM
   echo; echo "[dev] stopping services"
@@ -45,10 +75,11 @@ stop_all() {
 }
 trap stop_all INT TERM
 
-# start <app> <http port> [VAR=value ...]
+# start <app> <http port> [VAR=value ...]: runs the built app with exactly these settings (on top
+# of NODE_ENV, LOG_LEVEL and OTEL_*), waits for its /readyz.
 start() {
   local app=$1 http=$2; shift 2
-  [ -f "dist/apps/$app/src/main.js" ] || return 0
+  [ -f "dist/apps/$app/src/main.js" ] || { echo "[dev] $app is in services.yaml but dist/apps/$app/src/main.js is missing (build failed?)"; failed+=("$app"); return 0; }
   ( env HTTP_PORT="$http" "$@" node --enable-source-maps -r ./dist/libs/service-kit/src/tracing/tracing.js \
       "dist/apps/$app/src/main.js" 2>&1 | sed -u "s/^/[$app] /" ) &
   pids+=($!)
@@ -57,14 +88,13 @@ start() {
     sleep 0.2
   done
   echo "[dev] $app did not become ready on :$http (see its log lines above)"
+  failed+=("$app")
 }
 
-start security 9101 GRPC_PORT=50051 DATABASE_URL="${SECURITY_DATABASE_URL:-$PG_URL/aether_security}"
-start task-manager 9102 GRPC_PORT=50052 DATABASE_URL="${TASK_MANAGER_DATABASE_URL:-$PG_URL/aether_task_manager}"
-start analytics 9103 GRPC_PORT=50053 MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:27017/aether_analytics}"
-start api-gateway "$GATEWAY_PORT"
+start_services
 
 echo
-echo "[dev] Aether is up: http://127.0.0.1:$GATEWAY_PORT  (API docs: http://127.0.0.1:$GATEWAY_PORT/docs)"
-echo "[dev] admin login: $ADMIN_EMAIL (password from ADMIN_PASSWORD). Ctrl-C stops everything."
+if [ ${#failed[@]} -gt 0 ]; then echo "[dev] NOT READY: ${failed[*]} (the rest is up)"; else echo "[dev] Aether is up"; fi
+echo "[dev] gateway: http://127.0.0.1:$GATEWAY_PORT  (API docs: http://127.0.0.1:$GATEWAY_PORT/docs)"
+echo "[dev] admin login: ${ADMIN_EMAIL:-admin@aether.local} (password from ADMIN_PASSWORD). Ctrl-C stops everything."
 wait

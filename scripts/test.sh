@@ -1,32 +1,41 @@
 #!/usr/bin/env bash
 # Runs every test suite (unit, integration against the real stores, end-to-end with real processes,
-# deployment checks) and ends with one line: "N passed, N failed".
-# Installs what is missing and starts the local infrastructure first.
+# deployment checks) through Nx — each project's `test` target, two at a time — and ends with one
+# line: "N passed, N failed".
+# Installs what is missing (npm packages, Helm, a Compose parser) and starts the local
+# infrastructure first, so it works on a fresh machine on its own.
+# Arguments go to `nx run-many -t test` (e.g. `npm test -- -p security`, `npm test -- --skip-nx-cache`);
+# `npm test -- --affected` runs only the projects a change touches (nx affected).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true
 
+fail_setup() { echo "[test] $1"; echo "0 passed, 1 failed"; exit 1; }
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[test] installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund >/dev/null || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+  npm ci --no-audit --no-fund >/dev/null || fail_setup "npm ci failed"
 fi
-bash scripts/infra.sh --mongo || { echo "[test] infrastructure is not available"; echo "0 passed, 1 failed"; exit 1; }
-[ -f scripts/ensure-helm.sh ] && { bash scripts/ensure-helm.sh >/dev/null || echo "[test] helm could not be installed: the chart tests will fail"; }
+bash scripts/infra.sh --mongo || fail_setup "infrastructure is not available"
+bash scripts/ensure-helm.sh >/dev/null || echo "[test] helm could not be installed: the chart tests will fail"
+bash scripts/ensure-compose.sh >/dev/null || echo "[test] no Compose parser could be installed: the compose tests will fail"
 echo "[test] building"
-bash scripts/build.sh || { echo "[test] build failed"; echo "0 passed, 1 failed"; exit 1; }
+bash scripts/build.sh || fail_setup "build failed"
 
-mkdir -p tmp
-results=tmp/jest-results.json
-rm -f "$results"
-npx jest --ci --maxWorkers="${TEST_WORKERS:-2}" --json --outputFile="$results" "$@"
-status=$?
-if [ -f "$results" ]; then
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    const broken = r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
-  ' "$results"
+results=tmp/test-results
+rm -rf "$results" && mkdir -p "$results"
+mode=(run-many)
+args=()
+for a in "$@"; do if [ "$a" = "--affected" ]; then mode=(affected); else args+=("$a"); fi; done
+# The projects whose results the total must contain (a missing file counts as a failure).
+if [ "${mode[0]}" = affected ]; then
+  expected=$(npx nx show projects --affected --with-target test "${args[@]}" 2>/dev/null)
 else
-  echo "0 passed, 1 failed"
+  expected=$(npx nx show projects --with-target test "${args[@]}" 2>/dev/null)
 fi
+# Two projects at a time, each jest run in one process: the machine has two cores.
+npx nx "${mode[@]}" -t test --parallel="${TEST_PARALLEL:-2}" --outputStyle=static "${args[@]}"
+status=$?
+# shellcheck disable=SC2086
+node tools/test-summary.mjs "$results" $expected
 exit $status

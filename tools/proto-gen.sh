@@ -14,8 +14,22 @@ mapfile -t files < <(find aether -name '*.proto' | sort)
 "$root/node_modules/.bin/protoc" \
   --plugin="protoc-gen-ts_proto=$root/node_modules/.bin/protoc-gen-ts_proto" \
   --ts_proto_out="$out" \
-  --ts_proto_opt=nestJs=true,addGrpcMetadata=true,stringEnums=true,forceLong=string,useOptionals=none,esModuleInterop=true,exportCommonSymbols=false,unrecognizedEnum=false \
+  --ts_proto_opt=nestJs=true,addGrpcMetadata=true,stringEnums=true,forceLong=string,useOptionals=none,esModuleInterop=true,exportCommonSymbols=false,unrecognizedEnum=false,outputJsonMethods=true,outputPartialMethods=true \
   -I . "${files[@]}"
+# Event payloads are proto messages too (aether/<app>/v1/events.proto): the codecs above
+# (fromJSON/toJSON/fromPartial, proto3 JSON mapping) serialise them; this adds the event catalog
+# (event-catalog.ts, EVENT_TYPES) and the AsyncAPI document (asyncapi.ts) read from their options.
+node "$root/tools/proto-events.mjs" "$out"
+# The google.rpc error model (Status, BadRequest, ErrorInfo, RetryInfo) that the kit writes into
+# and reads from the grpc-status-details-bin trailer itself, so it gets encode/decode methods
+# (on the wire, Nest's proto-loader serialises the aether contracts). It runs last and also emits
+# the JSON codecs, so a well-known type both runs write (google/protobuf/*) keeps every method.
+rpc_files=(google/rpc/status.proto google/rpc/error_details.proto)
+"$root/node_modules/.bin/protoc" \
+  --plugin="protoc-gen-ts_proto=$root/node_modules/.bin/protoc-gen-ts_proto" \
+  --ts_proto_out="$out" \
+  --ts_proto_opt=outputEncodeMethods=true,outputJsonMethods=true,outputPartialMethods=true,outputServices=false,forceLong=string,useOptionals=none,esModuleInterop=true,exportCommonSymbols=false \
+  -I . "${rpc_files[@]}"
 
 # index.ts: aether/task_manager/v1/task_manager.proto → export * as taskManagerV1 from ...
 {
@@ -34,6 +48,10 @@ mapfile -t files < <(find aether -name '*.proto' | sort)
       services="${services}  '${app}': { package: '${pkg}', service: '${svc}', protoFile: '${f}' },\n"
     fi
   done
+  echo "export * from './event-catalog';"
+  echo "export { ASYNCAPI_DOCUMENT } from './asyncapi';"
+  echo "export * as googleRpcStatus from './google/rpc/status';"
+  echo "export * as googleRpcErrorDetails from './google/rpc/error_details';"
   echo ""
   echo "/** Every gRPC API in proto/: app name → package, service and proto file (relative to proto/). */"
   echo "export const GRPC_SERVICES = {"
@@ -43,4 +61,4 @@ mapfile -t files < <(find aether -name '*.proto' | sort)
 } > "$out/index.ts"
 count=$(find "$out" -name '*.ts' | wc -l)
 rm -rf "$final.old"; [ -d "$final" ] && mv "$final" "$final.old"; mv "$out" "$final"; rm -rf "$final.old"
-echo "generated $count files from ${#files[@]} protos"
+echo "generated $count files from $(( ${#files[@]} + ${#rpc_files[@]} )) protos"

@@ -13,7 +13,29 @@ import {
   uniqueName,
 } from '@aether/testing';
 
-export type AppName = 'security' | 'task-manager' | 'analytics' | 'api-gateway';
+/** What a service needs to start (from services.yaml). */
+interface AppSpec {
+  /** Its peers' variable for its gRPC address; undefined: no gRPC server. */
+  grpcUrlEnv: string | undefined;
+  stores: readonly ('postgres' | 'mongodb' | 'redis' | 'rabbitmq' | 'chroma')[];
+  /** Verifies access tokens: needs the issuer's JWKS URL. */
+  auth: boolean;
+  /** Signs access tokens: gets the benchmark administrator. */
+  issuer: boolean;
+  calls: readonly string[];
+}
+
+// >>> generated from services.yaml (apps) by `npm run manifest:gen` — do not edit
+/** The services of the platform (services.yaml): what each needs to start. */
+export const PLATFORM_APPS = {
+  'security': { grpcUrlEnv: 'SECURITY_GRPC_URL', stores: ['postgres', 'rabbitmq'], auth: false, issuer: true, calls: [] },
+  'task-manager': { grpcUrlEnv: 'TASK_MANAGER_GRPC_URL', stores: ['postgres', 'rabbitmq'], auth: true, issuer: false, calls: [] },
+  'analytics': { grpcUrlEnv: 'ANALYTICS_GRPC_URL', stores: ['mongodb', 'rabbitmq'], auth: true, issuer: false, calls: [] },
+  'api-gateway': { grpcUrlEnv: undefined, stores: ['redis'], auth: true, issuer: false, calls: ['security', 'task-manager', 'analytics'] },
+} as const satisfies Record<string, AppSpec>;
+// <<< end of generated (apps)
+
+export type AppName = keyof typeof PLATFORM_APPS;
 
 export interface RunningPlatform {
   urls: Partial<Record<AppName, string>>;
@@ -26,8 +48,8 @@ export interface RunningPlatform {
 }
 
 /**
- * Starts `apps` in the order given (security first: the others need its JWKS; the gateway last:
- * it needs its peers' addresses), each with its own stores.
+ * Starts `apps` in the order given (the issuer first: the others need its JWKS; callers after
+ * their peers: they need their addresses), each with its own throw-away stores.
  */
 export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<AppName, Record<string, string>>> = {}): Promise<RunningPlatform> {
   const resources: TempResource[] = [];
@@ -49,24 +71,35 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
   try {
     const vhost = await createTempVhost('bench');
     resources.push(vhost);
+    const issuer = (Object.keys(PLATFORM_APPS) as AppName[]).find((a) => PLATFORM_APPS[a].issuer);
     for (const app of apps) {
-      const env: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: 'warn', RABBITMQ_URL: vhost.url, REDIS_URL: 'redis://127.0.0.1:6379' };
-      if (started.security) env.AUTH_JWKS_URL = `${started.security.httpUrl}/.well-known/jwks.json`;
-      for (const [peer, variable] of [['security', 'SECURITY_GRPC_URL'], ['task-manager', 'TASK_MANAGER_GRPC_URL'], ['analytics', 'ANALYTICS_GRPC_URL']] as const) {
-        if (started[peer]) env[variable] = started[peer]!.grpcAddress;
+      const spec: AppSpec = PLATFORM_APPS[app];
+      const env: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: 'warn' };
+      const issuerApp = issuer && started[issuer];
+      if (spec.auth && issuerApp) env.AUTH_JWKS_URL = `${issuerApp.httpUrl}/.well-known/jwks.json`;
+      for (const peer of spec.calls as AppName[]) {
+        const variable = PLATFORM_APPS[peer].grpcUrlEnv;
+        if (variable && started[peer]) env[variable] = started[peer]!.grpcAddress;
       }
-      if (app === 'security' || app === 'task-manager') {
-        const db = await createTempDatabase(`bench_${app.replace('-', '_')}`);
-        resources.push(db);
-        env.DATABASE_URL = db.url;
+      for (const store of spec.stores) {
+        if (store === 'postgres') {
+          const db = await createTempDatabase(`bench_${app.replace(/-/g, '_')}`);
+          resources.push(db);
+          env.DATABASE_URL = db.url;
+        } else if (store === 'mongodb') {
+          const mongo = await createTempMongoDatabase(`bench_${app.replace(/-/g, '_')}`);
+          resources.push(mongo);
+          env.MONGODB_URL = mongo.url;
+        } else if (store === 'rabbitmq') {
+          env.RABBITMQ_URL = vhost.url;
+        } else if (store === 'redis') {
+          env.REDIS_URL = 'redis://127.0.0.1:6379';
+          env.REDIS_KEY_PREFIX = `${uniqueName('bench')}:`;
+        } else {
+          throw new Error(`bench platform: no throw-away ${store} for ${app} yet`);
+        }
       }
-      if (app === 'security') Object.assign(env, { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword });
-      if (app === 'analytics') {
-        const mongo = await createTempMongoDatabase('bench_analytics');
-        resources.push(mongo);
-        env.MONGODB_URL = mongo.url;
-      }
-      if (app === 'api-gateway') env.REDIS_KEY_PREFIX = `${uniqueName('bench')}:`;
+      if (spec.issuer) Object.assign(env, { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword });
       Object.assign(env, extraEnv[app] ?? {});
       const t0 = performance.now();
       const running = await startApp(app, env);

@@ -1,5 +1,6 @@
 // Runs the real Compose parser (`docker-compose config`, Debian's docker-compose package, or the
-// `docker compose` v2 plugin) and normalises the differences between their outputs.
+// `docker compose` v2 plugin; scripts/ensure-compose.sh installs one) and normalises the
+// differences between their outputs.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,14 +22,16 @@ export interface Port {
 
 let command: string[] | undefined;
 
-/** The compose CLI to use; throws (the test fails, never skips) when none is installed. */
+/** The compose CLI to use, from scripts/ensure-compose.sh (which installs Debian's docker-compose
+ * when no parser is there); throws (the test fails, never skips) when none can be had. */
 export function composeCommand(): string[] {
   if (command) return command;
-  for (const candidate of [['docker-compose'], ['docker', 'compose']]) {
-    const res = spawnSync(candidate[0], [...candidate.slice(1), 'version'], { encoding: 'utf8' });
-    if (res.status === 0) return (command = candidate);
+  const res = spawnSync('bash', [join(ROOT, 'scripts/ensure-compose.sh')], { encoding: 'utf8', timeout: 10 * 60_000 });
+  const line = res.stdout.trim().split('\n').pop();
+  if (res.status !== 0 || !line) {
+    throw new Error(`a Compose parser is required: scripts/ensure-compose.sh failed (${res.status}): ${res.stderr.slice(-2000)}`);
   }
-  throw new Error('a Compose parser is required: apt-get install -y docker-compose (or the docker compose plugin)');
+  return (command = line.split(' '));
 }
 
 /** Variables defined in .env.example. */

@@ -113,7 +113,7 @@ describe('docker-compose.yml', () => {
       expect(environmentOf(svc).AUTH_JWKS_URL).toBe('http://security:9090/.well-known/jwks.json');
     }
     const pg = environmentOf(services.postgres).POSTGRES_DATABASES.split(',');
-    for (const [name, svc] of appServices(config)) {
+    for (const [, svc] of appServices(config)) {
       const url = environmentOf(svc).DATABASE_URL;
       if (url) expect(pg).toContain(new URL(url).pathname.slice(1));
     }

@@ -1,4 +1,4 @@
 import { bootstrapService } from '@aether/service-kit';
-import { AppModule } from './app.module';
+import { analyticsService } from './service';
 
-void bootstrapService({ name: 'analytics', module: AppModule, grpc: 'analytics' });
+void bootstrapService(analyticsService);

@@ -89,7 +89,7 @@ describe('analytics queries over gRPC (FerretDB)', () => {
 
   it('refuses a developer asking for someone else (403), allows asking for themselves', async () => {
     await expect(h.call('getSummary', { ...range, userId: 'B' }, devA)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
-    await expect(h.call('getTimeseries', { ...range, type: 'x.y.z', interval: 'INTERVAL_HOUR', userId: 'B' }, devA)).rejects.toMatchObject({
+    await expect(h.call('getTimeseries', { ...range, type: 'x.y.z', interval: 'hour', userId: 'B' }, devA)).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
     });
     const self = await h.call('getSummary', { ...range, userId: 'A' }, devA);
@@ -100,8 +100,8 @@ describe('analytics queries over gRPC (FerretDB)', () => {
   });
 
   it('answers a time series with empty buckets as 0', async () => {
-    const hourly = await h.call('getTimeseries', { ...range, type: 'task-manager.task.created', interval: 'INTERVAL_HOUR' }, devA);
-    expect(hourly.interval).toBe('INTERVAL_HOUR');
+    const hourly = await h.call('getTimeseries', { ...range, type: 'task-manager.task.created', interval: 'hour' }, devA);
+    expect(hourly.interval).toBe('hour');
     expect(hourly.points).toEqual([
       { t: at(0), count: '2' },
       { t: at(HOUR), count: '1' },
@@ -112,11 +112,11 @@ describe('analytics queries over gRPC (FerretDB)', () => {
     ]);
     const minutes = await h.call(
       'getTimeseries',
-      { type: 'task-manager.task.created', interval: 'INTERVAL_MINUTE', from: at(30_000), to: at(4 * MIN) },
+      { type: 'task-manager.task.created', interval: 'minute', from: at(30_000), to: at(4 * MIN) },
       admin,
     );
     expect(minutes.points.map((p: { count: string }) => p.count)).toEqual(['1', '1', '0', '0']);
-    const daily = await h.call('getTimeseries', { ...range, type: 'task-manager.task.created', interval: 'INTERVAL_DAY' }, admin);
+    const daily = await h.call('getTimeseries', { ...range, type: 'task-manager.task.created', interval: 'day' }, admin);
     expect(daily.points.reduce((n: number, p: { count: string }) => n + Number(p.count), 0)).toBe(4);
   });
 
@@ -124,9 +124,9 @@ describe('analytics queries over gRPC (FerretDB)', () => {
     const bad = [
       ['getSummary', { from: at(HOUR), to: at(0) }],
       ['getSummary', { from: 'yesterday' }],
-      ['getTimeseries', { type: 'task-manager.task.created', interval: 'INTERVAL_UNSPECIFIED' }],
-      ['getTimeseries', { type: '', interval: 'INTERVAL_HOUR' }],
-      ['getTimeseries', { type: 'a.b.c', interval: 'INTERVAL_MINUTE', from: at(0), to: at(30 * 24 * HOUR) }],
+      ['getTimeseries', { type: 'task-manager.task.created', interval: 'HOUR' }],
+      ['getTimeseries', { type: '', interval: 'hour' }],
+      ['getTimeseries', { type: 'a.b.c', interval: 'minute', from: at(0), to: at(30 * 24 * HOUR) }],
       ['listEvents', { page: { limit: 101 } }],
       ['listEvents', { page: { cursor: 'not-a-cursor' } }],
     ] as const;

@@ -57,6 +57,8 @@ describe('api-gateway end to end (real security service)', () => {
       JWT_PRIVATE_KEY: pem,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
+      // Short, so the walk can step past it: within it a spent token repeats its answer.
+      REFRESH_REUSE_INTERVAL_SECONDS: '1',
     };
     securityReady = `http://127.0.0.1:${securityHttp}/readyz`;
     security = await startServiceProcess({ app: 'security', env: securityEnv, readyUrl: securityReady, timeoutMs: 40_000 });
@@ -149,11 +151,17 @@ describe('api-gateway end to end (real security service)', () => {
   });
 
   it('rotates refresh tokens and revokes the family when a spent one comes back', async () => {
-    const first = await call('POST', '/api/v1/auth/refresh', { body: { refreshToken: devRefresh } });
-    expect(first.status).toBe(200);
+    // Parallel refreshes of one token (two tabs) all succeed with the same new refresh token.
+    const parallel = await Promise.all(Array.from({ length: 4 }, () => call('POST', '/api/v1/auth/refresh', { body: { refreshToken: devRefresh } })));
+    expect(parallel.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(new Set(parallel.map((r) => r.json.refreshToken)).size).toBe(1);
+    const first = parallel[0];
     const rotated = first.json.refreshToken as string;
     expect(rotated).not.toBe(devRefresh);
     expect((await call('GET', '/api/v1/auth/me', { headers: bearer(first.json.accessToken) })).status).toBe(200);
+
+    // After the reuse interval (1 s here), the spent token is a replay.
+    await new Promise((r) => setTimeout(r, 1100));
 
     expectProblem(await call('POST', '/api/v1/auth/refresh', { body: { refreshToken: devRefresh } }), 401, 'TOKEN_REUSED');
     // The new token of that family is dead too.

@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { ROLE_PERMISSIONS, type Role } from '@aether/auth';
+import { statusDetailsMetadata } from '@aether/service-kit';
 
 type Handler = (call: { request: any; metadata: grpc.Metadata }) => unknown;
 
@@ -15,8 +16,7 @@ function uuidFor(value: string): string {
 }
 
 export function grpcError(code: grpc.status, details: string, errorCode?: string): grpc.ServiceError {
-  const metadata = new grpc.Metadata();
-  if (errorCode) metadata.set('x-error-code', errorCode);
+  const metadata = statusDetailsMetadata({ grpcCode: code, message: details, reason: errorCode });
   return Object.assign(new Error(details), { code, details, metadata });
 }
 
@@ -29,6 +29,8 @@ export class FakeSecurity {
   readonly calls: { method: string; request: any; metadata: grpc.Metadata }[] = [];
   readonly users = new Map<string, { id: string; email: string; name: string; roles: string[] }>();
   readonly revokedKeys = new Set<string>();
+  /** Milliseconds a method waits before it answers (for tests of requests still in flight). */
+  readonly delays = new Map<string, number>();
   private server?: grpc.Server;
   private jwksServer?: HttpServer;
   private privateKey!: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -130,7 +132,8 @@ export class FakeSecurity {
         this.calls.push({ method: key, request: call.request, metadata: call.metadata });
         const h = handlers[key];
         if (!h) return callback(grpcError(grpc.status.UNIMPLEMENTED, 'not in the fake'));
-        Promise.resolve()
+        const delay = this.delays.get(key) ?? 0;
+        (delay > 0 ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve())
           .then(() => h(call))
           .then((res) => callback(null, res), (err) => callback(err));
       };

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { RunningService } from '@aether/service-kit';
-import { TEST_REDIS_URL, uniqueName, waitFor } from '@aether/testing';
+import { startTestService, TEST_REDIS_URL, uniqueName, waitFor } from '@aether/testing';
+import { apiGatewayService } from '../src/service';
 import { FakeSecurity } from './fake-security';
 import { connectedRedis, dropPrefix } from './redis-helpers';
 
@@ -22,31 +23,18 @@ describe('api-gateway HTTP pipeline', () => {
   beforeAll(async () => {
     fake = await FakeSecurity.start();
     redis = await connectedRedis();
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HTTP_PORT: '0',
-      BIND_HOST: '127.0.0.1',
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      SECURITY_GRPC_URL: `127.0.0.1:${fake.grpcPort}`,
-      AUTH_JWKS_URL: fake.jwksUrl,
-      GRPC_DEADLINE_MS: '800',
-      RATE_LIMIT_AUTH_POINTS: '3',
-      RATE_LIMIT_ANON_POINTS: '50',
-      TRUST_PROXY: 'true',
-      BODY_LIMIT_BYTES: '1048576',
-    });
-    // Imported after the env is set: the kit validates it when AppModule is defined.
-    const { bootstrapService } = await import('@aether/service-kit');
-    const { AppModule } = await import('../src/app.module');
-    const { gatewayFastifyOptions } = await import('../src/gateway-options');
-    const { configureGatewayHttp } = await import('../src/http/configure-http');
-    running = await bootstrapService({
-      name: 'api-gateway',
-      module: AppModule,
-      fastify: gatewayFastifyOptions(),
-      configureHttp: configureGatewayHttp,
+    running = await startTestService(apiGatewayService, {
+      env: {
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        SECURITY_GRPC_URL: `127.0.0.1:${fake.grpcPort}`,
+        AUTH_JWKS_URL: fake.jwksUrl,
+        GRPC_DEADLINE_MS: '800',
+        RATE_LIMIT_AUTH_POINTS: '3',
+        RATE_LIMIT_ANON_POINTS: '50',
+        TRUST_PROXY: 'true',
+        BODY_LIMIT_BYTES: '1048576',
+      },
     });
     base = `http://127.0.0.1:${running.httpPort}`;
   });

@@ -49,6 +49,7 @@ describe('IdempotencyStore (Redis)', () => {
     expect(first.kind).toBe('proceed');
     await expect(store.begin('user:u1', ROUTE, 'k-2', { name: 'ci' })).rejects.toMatchObject({
       code: 'IDEMPOTENCY_REQUEST_IN_PROGRESS',
+      retryAfterSeconds: 1,
     });
     await expect(store.begin('user:u1', ROUTE, 'k-2', { name: 'ci' })).rejects.toBeInstanceOf(ConflictError);
   });

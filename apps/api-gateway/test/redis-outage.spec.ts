@@ -1,5 +1,6 @@
 import type { RunningService } from '@aether/service-kit';
-import { freePort } from '@aether/testing';
+import { freePort, startTestService } from '@aether/testing';
+import { apiGatewayService } from '../src/service';
 import { FakeSecurity } from './fake-security';
 
 /**
@@ -16,27 +17,14 @@ describe('api-gateway while its Redis is down', () => {
   beforeAll(async () => {
     fake = await FakeSecurity.start();
     redisPort = await freePort(); // nothing listens there
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HTTP_PORT: '0',
-      BIND_HOST: '127.0.0.1',
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      REDIS_KEY_PREFIX: 'gw_redis_outage:',
-      SECURITY_GRPC_URL: `127.0.0.1:${fake.grpcPort}`,
-      AUTH_JWKS_URL: fake.jwksUrl,
-      GRPC_DEADLINE_MS: '800',
-    });
-    // Imported after the env is set: the kit validates it when AppModule is defined.
-    const { bootstrapService } = await import('@aether/service-kit');
-    const { AppModule } = await import('../src/app.module');
-    const { gatewayFastifyOptions } = await import('../src/gateway-options');
-    const { configureGatewayHttp } = await import('../src/http/configure-http');
-    running = await bootstrapService({
-      name: 'api-gateway',
-      module: AppModule,
-      fastify: gatewayFastifyOptions(),
-      configureHttp: configureGatewayHttp,
+    running = await startTestService(apiGatewayService, {
+      env: {
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        REDIS_KEY_PREFIX: 'gw_redis_outage:',
+        SECURITY_GRPC_URL: `127.0.0.1:${fake.grpcPort}`,
+        AUTH_JWKS_URL: fake.jwksUrl,
+        GRPC_DEADLINE_MS: '800',
+      },
     });
     base = `http://127.0.0.1:${running.httpPort}`;
   });

@@ -78,6 +78,13 @@ async function call(user: TestUser | undefined, method: string, url: string, bod
 
 const fields = (r: Res) => (r.body.errors ?? []).map((e: { field: string }) => e.field);
 
+/** A request with a body sent byte for byte (the JSON helper above cannot send an empty body). */
+async function rawCall(user: TestUser, method: string, url: string, body: string): Promise<Res> {
+  const res = await fetch(base + url, { method, headers: { ...user.bearer(), 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: text ? JSON.parse(text) : undefined };
+}
+
 describe('/api/v1/tasks', () => {
   it('creates (201, todo, version 1) and refuses bad input with 400 problem+json', async () => {
     const r = await call(alice, 'POST', '/api/v1/tasks', { title: 'Release', labels: ['ops'], dueAt: '2030-06-01T12:00:00Z', priority: 'high' });
@@ -158,6 +165,56 @@ describe('/api/v1/tasks', () => {
     expect((await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { title: null })).statusCode).toBe(400);
     expect((await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { status: 'archived' })).statusCode).toBe(400);
     expect((await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { title: 'x' }, { 'if-match': 'banana' })).statusCode).toBe(400);
+  });
+
+  it('PATCH refuses bad input with 400 and leaves the task as it was', async () => {
+    const { body: t } = await call(alice, 'POST', '/api/v1/tasks', { title: 'keep me', dueAt: '2030-03-01T09:00:00Z', description: 'd' });
+    const bad: [string, string, string][] = [
+      ['{"dueAt": ""}', 'dueAt', 'null'], // clearing is null; "" is no date
+      ['{"dueAt": "2030-01-01"}', 'dueAt', 'time zone'], // a due date needs its time and zone
+      ['{"description": ""}', 'description', 'null'],
+      ['', '(body)', 'JSON object'],
+      [' \n\t ', '(body)', 'JSON object'],
+    ];
+    for (const [body, field, hint] of bad) {
+      const r = await rawCall(alice, 'PATCH', `/api/v1/tasks/${t.id}`, body);
+      expect([JSON.stringify(body), r.statusCode, r.body.code]).toEqual([JSON.stringify(body), 400, 'VALIDATION_FAILED']);
+      expect(r.body.errors).toEqual([{ field, message: expect.stringContaining(hint) }]);
+    }
+    const after = await call(alice, 'GET', `/api/v1/tasks/${t.id}`);
+    expect(after.body).toEqual(t);
+    expect(after.headers.etag).toBe('"1"');
+  });
+
+  it('a PATCH that changes nothing answers 200 with the task unchanged: same version, ETag and updatedAt', async () => {
+    const { body: t } = await call(alice, 'POST', '/api/v1/tasks', { title: 'steady', labels: ['a'], dueAt: '2030-03-01T09:00:00Z', priority: 'high' });
+    for (const body of [{}, { title: 'steady' }, { labels: ['a'], priority: 'high', status: 'todo', dueAt: '2030-03-01T10:00:00+01:00' }]) {
+      const r = await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, body, { 'if-match': '"1"' });
+      expect([r.statusCode, r.headers.etag]).toEqual([200, '"1"']);
+      expect(r.body).toEqual(t);
+    }
+    const changed = await call(alice, 'PATCH', `/api/v1/tasks/${t.id}`, { title: 'moved' });
+    expect([changed.body.version, changed.headers.etag]).toEqual([2, '"2"']);
+    expect(Date.parse(changed.body.updatedAt)).toBeGreaterThan(Date.parse(t.updatedAt));
+  });
+
+  it('stores text exactly as sent: a BOM and white space survive; "" where null means none is a 400', async () => {
+    const title = '\uFEFF  Ship it  ';
+    const description = '\uFEFFline 1\n  line 2 ';
+    const created = await call(alice, 'POST', '/api/v1/tasks', { title, description, labels: ['two words'] });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).toMatchObject({ title, description, labels: ['two words'] });
+    // The raw bytes too (the client's JSON parser is not the one under test).
+    const res = await fetch(`${base}/api/v1/tasks/${created.body.id}`, { headers: alice.bearer() });
+    expect(Buffer.from(await res.arrayBuffer()).includes(Buffer.from('"\uFEFF  Ship it  "', 'utf8'))).toBe(true);
+
+    const refused = await call(alice, 'POST', '/api/v1/tasks', { title: 'x', description: '', dueAt: '' });
+    expect(refused.statusCode).toBe(400);
+    expect(fields(refused).sort()).toEqual(['description', 'dueAt']);
+    expect(fields(await call(alice, 'POST', '/api/v1/tasks', { title: 'x', labels: [' padded'] }))).toEqual(['labels.0']);
+    expect((await call(alice, 'POST', '/api/v1/tasks', { title: 'x', description: null, dueAt: null })).body).toMatchObject({ description: null, dueAt: null });
+    const cleared = await call(alice, 'PATCH', `/api/v1/tasks/${created.body.id}`, { description: null });
+    expect(cleared.body).toMatchObject({ description: null, title, version: 2 });
   });
 
   it('lists with filters and cursor pages; bad filters are 400', async () => {
@@ -251,6 +308,25 @@ describe('/api/v1/schedules', () => {
     expect((await call(alice, 'DELETE', `/api/v1/schedules/${s.id}`)).statusCode).toBe(204);
     expect((await call(alice, 'GET', `/api/v1/schedules/${s.id}`)).statusCode).toBe(404);
     expect((await call(alice, 'POST', `/api/v1/schedules/${s.id}/run`)).statusCode).toBe(404);
+  });
+
+  it('stores names as sent, refuses an empty time zone, and PATCH answers nothing-to-change unchanged', async () => {
+    const name = '\uFEFF Daily ';
+    const created = await call(alice, 'POST', '/api/v1/schedules', { name, cron: '0 9 * * *', task: { title: ' t ', description: ' d ' } });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).toMatchObject({ name, timezone: 'UTC', task: { title: ' t ', description: ' d ' } });
+    const s = created.body;
+
+    const emptyTz = await call(alice, 'POST', '/api/v1/schedules', { name: 'n', cron: '0 9 * * *', timezone: '', task: { title: 't' } });
+    expect([emptyTz.statusCode, fields(emptyTz)]).toEqual([400, ['timezone']]);
+    expect(fields(await call(alice, 'POST', '/api/v1/schedules', { name: 'n', cron: '0 9 * * *', task: { title: 't', description: '' } }))).toEqual(['task.description']);
+
+    for (const body of ['', '  ']) {
+      const r = await rawCall(alice, 'PATCH', `/api/v1/schedules/${s.id}`, body);
+      expect([r.statusCode, fields(r)]).toEqual([400, ['(body)']]);
+    }
+    const same = await call(alice, 'PATCH', `/api/v1/schedules/${s.id}`, {});
+    expect(same).toMatchObject({ statusCode: 200, body: { updatedAt: s.updatedAt, name, enabled: true } });
   });
 
   it('rejects an invalid cron or time zone with the reason (400)', async () => {

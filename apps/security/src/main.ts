@@ -1,4 +1,4 @@
 import { bootstrapService } from '@aether/service-kit';
-import { AppModule } from './app.module';
+import { securityService } from './service';
 
-void bootstrapService({ name: 'security', module: AppModule, grpc: 'security' });
+void bootstrapService(securityService);

@@ -22,7 +22,7 @@ describe('admin bootstrap (PostgreSQL)', () => {
     expect(users).toEqual([{ email: 'admin@example.com', roles: ['admin'] }]);
     expect(await app.outbox('security.user.registered')).toHaveLength(1);
     const migrations = await app.db.query(`SELECT name FROM migrations`);
-    expect(migrations).toHaveLength(2);
+    expect(migrations).toHaveLength(3); // outbox, schema, per-client login throttling — each once
 
     const pair = await app.module.get(SessionsService).login({ email: 'admin@example.com', password: admin.ADMIN_PASSWORD });
     expect(pair.accessToken).toBeTruthy();

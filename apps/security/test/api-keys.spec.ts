@@ -31,9 +31,9 @@ describe('API keys (PostgreSQL)', () => {
     expect(row.key_hash).toBe(createHash('sha256').update(key).digest('hex'));
     expect(JSON.stringify(row)).not.toContain(key);
 
-    const [event] = (await app.outbox('security.apikey.created')).filter((e) => e.payload.data.apiKeyId === apiKey.id);
+    const [event] = (await app.outbox('security.apikey.created')).filter((e) => e.payload.data.apiKey.id === apiKey.id);
     expect(event.subject).toBe(owner.userId);
-    expect(event.payload.data).toMatchObject({ userId: owner.userId, name: 'ci', scopes: ['tasks:read'], prefix: apiKey.prefix });
+    expect(event.payload.data.apiKey).toMatchObject({ name: 'ci', scopes: ['tasks:read'], prefix: apiKey.prefix });
     expect(JSON.stringify(event.payload)).not.toContain(key);
     expect(JSON.stringify(event.payload)).not.toContain(row.key_hash);
   });

@@ -9,7 +9,8 @@ describe('audit log (PostgreSQL)', () => {
   let audit: AuditLogService;
 
   beforeAll(async () => {
-    app = await createSecurityTestApp();
+    // No reuse interval: the second refresh below is the reuse this log must show.
+    app = await createSecurityTestApp({ REFRESH_REUSE_INTERVAL_SECONDS: 0 });
     audit = app.module.get(AuditLogService);
     const user = await app.module.get(UsersService).register({ email: 'audit@example.com', password: 'correct horse battery', name: 'A' });
     const sessions = app.module.get(SessionsService);

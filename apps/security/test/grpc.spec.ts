@@ -1,9 +1,10 @@
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
-import type { RunningService } from '@aether/service-kit';
-import { createTempDatabase, createTempVhost, freePort, waitFor, type TempResource } from '@aether/testing';
+import { readGrpcError, type RunningService } from '@aether/service-kit';
+import { createTempDatabase, createTempVhost, startTestService, waitFor, type TempResource } from '@aether/testing';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import amqp from 'amqplib';
+import { securityService } from '../src/service';
 
 /**
  * The whole app as it runs in production (kit bootstrap, gRPC server, guard, error mapping,
@@ -30,23 +31,19 @@ describe('security over gRPC (full app)', () => {
     await ch.bindQueue(queue, 'aether.events', 'security.#');
     await ch.consume(queue, (m) => m && received.push({ routingKey: m.fields.routingKey, body: JSON.parse(m.content.toString()) }), { noAck: true });
 
-    const grpcPort = await freePort();
-    httpPort = await freePort();
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      BIND_HOST: '127.0.0.1',
-      GRPC_PORT: String(grpcPort),
-      HTTP_PORT: String(httpPort),
-      DATABASE_URL: database.url,
-      RABBITMQ_URL: vhost.url,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      SHUTDOWN_GRACE_MS: '5000',
+    svc = await startTestService(securityService, {
+      env: {
+        DATABASE_URL: database.url,
+        RABBITMQ_URL: vhost.url,
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        SHUTDOWN_GRACE_MS: '5000',
+        // The reuse below comes right after the rotation: no reuse interval (sessions.spec covers it).
+        REFRESH_REUSE_INTERVAL_SECONDS: '0',
+      },
     });
-    // The app module reads (and validates) process.env when it is loaded.
-    const [{ bootstrapService }, { AppModule }] = await Promise.all([import('@aether/service-kit'), import('../src/app.module')]);
-    svc = await bootstrapService({ name: 'security', module: AppModule, grpc: 'security' });
+    const grpcPort = svc.grpcPort!;
+    httpPort = svc.httpPort;
 
     const def = protoLoader.loadSync(protoFile('security'), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const pkg = grpc.loadPackageDefinition(def) as any;
@@ -72,7 +69,8 @@ describe('security over gRPC (full app)', () => {
   async function failure(p: Promise<unknown>) {
     const err = (await p.then(() => undefined, (e) => e)) as grpc.ServiceError;
     if (!err) throw new Error('expected the call to fail');
-    return { status: err.code, code: err.metadata.get('x-error-code')[0], violations: err.metadata.get('x-field-violations')[0] };
+    const detail = readGrpcError(err);
+    return { status: err.code, code: detail.code, violations: detail.violations };
   }
 
   it('serves readiness and the JWKS over HTTP, the same keys as GetJwks', async () => {
@@ -98,7 +96,7 @@ describe('security over gRPC (full app)', () => {
     });
     const bad = await failure(call('register', { email: 'x', password: 'short', name: '' }));
     expect(bad).toMatchObject({ status: grpc.status.INVALID_ARGUMENT, code: 'VALIDATION_FAILED' });
-    expect(JSON.parse(bad.violations as string).map((v: { field: string }) => v.field).sort()).toEqual(['email', 'name', 'password']);
+    expect(bad.violations.map((v) => v.field).sort()).toEqual(['email', 'name', 'password']);
 
     expect(await failure(call('login', { email: 'dev@grpc.test', password: 'nope nope nope' }))).toMatchObject({
       status: grpc.status.UNAUTHENTICATED,
@@ -117,6 +115,21 @@ describe('security over gRPC (full app)', () => {
     expect(await failure(call('refresh', { refreshToken: pair.refreshToken }))).toMatchObject({ code: 'TOKEN_REUSED' });
     expect(await failure(call('refresh', { refreshToken: next.refreshToken }))).toMatchObject({ code: 'TOKEN_INVALID' });
     await call('logout', { refreshToken: next.refreshToken });
+  });
+
+  it('locks logins per account and client (x-client-ip metadata): the owner elsewhere still logs in', async () => {
+    await call('register', { email: 'lock@grpc.test', password: 'developer pass', name: 'Lock' });
+    const from = (ip: string) => ({ 'x-client-ip': ip });
+    for (let i = 0; i < 5; i++) {
+      const wrong = await failure(call('login', { email: 'lock@grpc.test', password: `wrong pass ${i}` }, undefined, from('198.51.100.1')));
+      expect(wrong.code).toBe('INVALID_CREDENTIALS');
+    }
+    const right = { email: 'lock@grpc.test', password: 'developer pass' };
+    expect(await failure(call('login', right, undefined, from('198.51.100.1')))).toMatchObject({
+      status: grpc.status.RESOURCE_EXHAUSTED,
+      code: 'RATE_LIMITED',
+    });
+    await expect(call('login', right, undefined, from('203.0.113.5'))).resolves.toHaveProperty('accessToken');
   });
 
   it('API keys: create (secret once), authenticate with narrowed perms, list, revoke', async () => {
@@ -212,9 +225,9 @@ describe('security over gRPC (full app)', () => {
       'security.user.roles_changed',
     ];
     await waitFor(() => types.every((t) => received.some((m) => m.routingKey === t)), { timeoutMs: 10000, what: 'all event types' });
-    const registered = received.find((m) => m.routingKey === 'security.user.registered' && m.body.data.email === 'dev@grpc.test')!;
+    const registered = received.find((m) => m.routingKey === 'security.user.registered' && m.body.data.user.email === 'dev@grpc.test')!;
     expect(registered.body).toMatchObject({ specversion: '1.0', type: 'security.user.registered', source: 'security' });
-    expect(registered.body.subject).toBe(registered.body.data.userId);
+    expect(registered.body.subject).toBe(registered.body.data.user.id);
     expect(JSON.stringify(received)).not.toMatch(/developer pass|admin password|\$argon2|ak_[A-Za-z0-9_-]{43}|rt_/);
 
     // The relay's publishes are counted on the service's own /metrics (the kit's registry).

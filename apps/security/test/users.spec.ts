@@ -22,7 +22,7 @@ describe('users (PostgreSQL)', () => {
       expect.arrayContaining(['api_keys', 'audit_events', 'login_throttles', 'outbox_events', 'refresh_tokens', 'users']),
     );
     const ran: { name: string }[] = await app.db.query(`SELECT name FROM migrations ORDER BY id`);
-    expect(ran.map((m) => m.name)).toEqual(['CreateOutboxEvents1760000000000', 'CreateSecuritySchema1764000000000']);
+    expect(ran.map((m) => m.name)).toEqual(['CreateOutboxEvents1760000000000', 'CreateSecuritySchema1764000000000', 'LoginThrottlePerClient1764200000000']);
   });
 
   it('registers a developer with a normalised email, an argon2id hash, an audit entry and an outbox event', async () => {
@@ -36,7 +36,7 @@ describe('users (PostgreSQL)', () => {
     const events = (await app.outbox('security.user.registered')).filter((e) => e.subject === user.id);
     expect(events).toHaveLength(1);
     expect(events[0].payload).toMatchObject({ type: 'security.user.registered', source: 'security', subject: user.id });
-    expect(events[0].payload.data).toMatchObject({ userId: user.id, email: 'grace@example.com', roles: ['developer'] });
+    expect(events[0].payload.data).toMatchObject({ user: { id: user.id, email: 'grace@example.com', roles: ['developer'] }, source: 'register' });
     expect(JSON.stringify(events[0].payload)).not.toMatch(/argon2|correct horse/);
 
     const audit = await app.module.get(AuditLogService).list({ type: 'user.registered' });
@@ -80,7 +80,6 @@ describe('users (PostgreSQL)', () => {
 
     const [event] = (await app.outbox('security.user.roles_changed')).filter((e) => e.subject === target.id);
     expect(event.payload.data).toEqual({
-      userId: target.id,
       roles: ['admin', 'viewer'],
       previousRoles: ['developer'],
       changedBy: admin.id,

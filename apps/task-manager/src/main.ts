@@ -1,4 +1,4 @@
 import { bootstrapService } from '@aether/service-kit';
-import { AppModule } from './app.module';
+import { taskManagerService } from './service';
 
-void bootstrapService({ name: 'task-manager', module: AppModule, grpc: 'task-manager' });
+void bootstrapService(taskManagerService);

@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { readGrpcError } from '@aether/service-kit';
 import type { TestUser } from '@aether/testing';
 import { startTaskManager, taskManagerClient, TestStores, type StartedApp } from './support/task-manager-app';
 
@@ -29,12 +30,8 @@ afterAll(async () => {
 async function grpcError(p: Promise<unknown>): Promise<{ code: number; errorCode: string; violations: { field: string }[] }> {
   const err = (await p.then(() => undefined, (e) => e)) as ServiceError | undefined;
   expect(err).toBeDefined();
-  const raw = err!.metadata.get('x-field-violations')[0];
-  return {
-    code: err!.code,
-    errorCode: String(err!.metadata.get('x-error-code')[0] ?? ''),
-    violations: typeof raw === 'string' ? JSON.parse(raw) : [],
-  };
+  const detail = readGrpcError(err);
+  return { code: err!.code, errorCode: detail.code, violations: detail.violations };
 }
 
 type Task = { id: string; title: string; version: number; dueAt: string; assigneeId: string; status: string; completedAt: string; labels: string[] };

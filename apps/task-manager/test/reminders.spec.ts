@@ -50,7 +50,7 @@ it('sends one due_soon event per open task due within the window, and again only
   expect([...events.entries()]).toEqual([[soon.id, 1]]);
   const [row] = await tm.db.query(`SELECT subject, payload FROM outbox_events WHERE type = 'task-manager.task.due_soon'`);
   expect(row.subject).toBe(alice.id);
-  expect(row.payload.data).toMatchObject({ ownerId: alice.id, task: { id: soon.id, title: 'soon' } });
+  expect(row.payload.data).toMatchObject({ task: { id: soon.id, title: 'soon', ownerId: alice.id } });
   expect(row.payload.data.dueInSeconds).toBeGreaterThan(500);
 
   // Moving the due date re-arms the reminder; other edits do not.

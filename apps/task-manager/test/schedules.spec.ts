@@ -101,6 +101,25 @@ describe('schedules', () => {
     expect(mine.items).toEqual([]);
   });
 
+  it('stores names, cron and the task template exactly as sent; a patch that changes nothing writes nothing', async () => {
+    const name = '\uFEFF Monday report ';
+    const cron = ' 0 9 * * 1 ';
+    const s = await create(alice, { name, cron, task: template({ title: ' Report\uFEFF', description: '  d  ' }) });
+    const [row] = await tm.db.query(`SELECT name, cron, task_template FROM schedules WHERE id = $1`, [s.id]);
+    expect(row).toMatchObject({ name, cron, task_template: { title: ' Report\uFEFF', description: '  d  ' } });
+    expect(await violations(create(alice, { name: ' \uFEFF ' }))).toEqual({ name: 'must not be empty' });
+    expect(await violations(create(alice, { task: template({ labels: ['ok', 'ok'] }) }))).toEqual({ 'task.labels.1': expect.any(String) });
+
+    const before = (await schedules.get(alice.actor, s.id)).updatedAt.getTime();
+    for (const patch of [{}, { name }, { cron, timezone: 'UTC', enabled: true }]) {
+      const same = await schedules.update(alice.actor, { id: s.id, ...patch });
+      expect([same.name, same.cron, same.updatedAt.getTime()]).toEqual([name, cron, before]);
+    }
+    const renamed = await schedules.update(alice.actor, { id: s.id, name: 'Renamed ' });
+    expect(renamed.name).toBe('Renamed ');
+    expect(renamed.updatedAt.getTime()).toBeGreaterThan(before);
+  });
+
   it('pages through a user\'s schedules newest first', async () => {
     const u = await stores.user('developer');
     const made: string[] = [];
@@ -125,7 +144,7 @@ describe('schedules', () => {
       [task.id],
     );
     expect(events.map((e) => e.type)).toEqual(['task-manager.task.created', 'task-manager.schedule.fired']);
-    expect(events[1]).toMatchObject({ subject: alice.id, payload: { data: { manual: true, ownerId: alice.id, schedule: { id: s.id } } } });
+    expect(events[1]).toMatchObject({ subject: alice.id, payload: { data: { manual: true, schedule: { id: s.id, ownerId: alice.id } } } });
   });
 
   it('after an outage fires once for the missed ticks, then moves next_run_at into the future', async () => {
@@ -147,7 +166,8 @@ describe('schedules', () => {
     expect(await tasksOf(s.id)).toHaveLength(1);
     const fired = await tm.db.query(`SELECT payload FROM outbox_events WHERE type = 'task-manager.schedule.fired' AND payload->'data'->'schedule'->>'id' = $1`, [s.id]);
     expect(fired).toHaveLength(1);
-    expect(fired[0].payload).toMatchObject({ subject: alice.id, data: { manual: false, scheduledFor: missed.toISOString(), task: { id: made[0].id } } });
+    expect(fired[0].payload).toMatchObject({ subject: alice.id, data: { scheduledFor: missed.toISOString(), task: { id: made[0].id } } });
+    expect(fired[0].payload.data).not.toHaveProperty('manual'); // proto3 JSON leaves defaults (false) out
   });
 
   it('disabled schedules do not fire', async () => {

@@ -65,7 +65,7 @@ async function violationsOf(p: Promise<unknown>): Promise<string[]> {
 
 describe('create', () => {
   it('starts at todo / version 1 / medium and records task.created with the owner as subject', async () => {
-    const t = await create(alice, { title: '  Write docs  ', labels: ['docs', 'docs', ' api '], dueAt: '2030-01-02T03:04:05+02:00' });
+    const t = await create(alice, { title: 'Write docs', labels: ['docs', 'api'], dueAt: '2030-01-02T03:04:05+02:00' });
     expect(t).toMatchObject({ title: 'Write docs', status: 'todo', priority: 'medium', version: 1, ownerId: alice.id, labels: ['docs', 'api'] });
     expect(t.dueAt?.toISOString()).toBe('2030-01-02T01:04:05.000Z');
     const stored = await tasks.get(alice.actor, t.id);
@@ -74,7 +74,7 @@ describe('create', () => {
     const events = await outboxFor(t.id);
     expect(events.map((e) => e.type)).toEqual(['task-manager.task.created']);
     expect(events[0].subject).toBe(alice.id);
-    expect(events[0].payload.data).toMatchObject({ ownerId: alice.id, task: { id: t.id, title: 'Write docs', status: 'todo', version: 1 } });
+    expect(events[0].payload.data).toEqual({ task: expect.objectContaining({ id: t.id, title: 'Write docs', status: 'todo', version: 1, ownerId: alice.id }) });
   });
 
   it('rejects empty and long titles, unknown enums, bad dates and ids — all at once, nothing stored', async () => {
@@ -87,7 +87,28 @@ describe('create', () => {
     ).toEqual(['title', 'priority', 'labels.0', 'assigneeId', 'dueAt']);
     expect(await violationsOf(create(alice, { dueAt: '2030-02-31T00:00:00Z' }))).toEqual(['dueAt']);
     expect(await violationsOf(create(alice, { dueAt: '2030-01-01T10:00:00' }))).toEqual(['dueAt']);
+    // A bare date leaves the time and zone to guess: a due date is a date-time with a zone.
+    expect(await violationsOf(create(alice, { dueAt: '2030-01-01' }))).toEqual(['dueAt']);
     expect(Number((await tm.db.query(`SELECT count(*) AS n FROM tasks`))[0].n)).toBe(before + 1);
+  });
+
+  it('stores text exactly as sent (BOM, surrounding white space) or refuses it — never alters it', async () => {
+    const title = '\uFEFF  Write docs\u00A0 ';
+    const description = '\uFEFF\n  indented\n';
+    const t = await create(alice, { title, description, labels: ['two words', 'ok'] });
+    const [row] = await tm.db.query(`SELECT title, description, labels FROM tasks WHERE id = $1`, [t.id]);
+    expect(row).toEqual({ title, description, labels: ['two words', 'ok'] });
+    expect(await tasks.get(alice.actor, t.id)).toMatchObject({ title, description });
+
+    // Blank is empty, even when the blanks are a BOM or no-break spaces.
+    expect(await violationsOf(create(alice, { title: '\uFEFF \u00A0' }))).toEqual(['title']);
+    // A label with white space around it could never be found by ?label= (trimmed); a repeat is not a second label.
+    expect(await violationsOf(create(alice, { labels: [' api', 'docs', 'docs', '\t', '\uFEFFbom'] }))).toEqual(['labels.0', 'labels.2', 'labels.3', 'labels.4']);
+    expect(await violationsOf(update(alice, t.id, { labels: { values: ['x', 'x '] } }))).toEqual(['labels.1']);
+    expect(await violationsOf(update(alice, t.id, { title: ' \u2003 ' }))).toEqual(['title']);
+
+    const patched = await update(alice, t.id, { title: '  spaced  ' });
+    expect(patched.title).toBe('  spaced  ');
   });
 });
 
@@ -138,8 +159,43 @@ describe('update', () => {
   });
 
   it('rejects bad values', async () => {
-    const t = await create(alice, { title: 'x' });
+    const t = await create(alice, { title: 'x', dueAt: '2030-06-01T00:00:00Z' });
     expect(await violationsOf(update(alice, t.id, { status: 'finished', title: '' }))).toEqual(['title', 'status']);
+    expect(await violationsOf(update(alice, t.id, { dueAt: '2030-01-01' }))).toEqual(['dueAt']);
+    expect(await tasks.get(alice.actor, t.id)).toMatchObject({ version: 1, title: 'x', dueAt: new Date('2030-06-01T00:00:00Z') });
+  });
+
+  it('a patch that changes nothing changes nothing: no version bump, no updatedAt change, no event', async () => {
+    const t = await create(alice, {
+      title: 'steady',
+      description: 'd',
+      priority: 'high',
+      labels: ['a', 'b'],
+      dueAt: '2030-01-01T00:00:00Z',
+      assigneeId: bob.id,
+    });
+    const samePatches: Partial<taskManagerV1.UpdateTaskRequest>[] = [
+      {},
+      { title: 'steady' },
+      { title: 'steady', description: 'd', priority: 'high', status: 'todo', labels: { values: ['a', 'b'] } },
+      // The same instant in another zone is the same due date.
+      { dueAt: '2030-01-01T01:00:00+01:00', assigneeId: bob.id.toUpperCase() },
+      { expectedVersion: 1 },
+    ];
+    for (const patch of samePatches) {
+      const same = await update(alice, t.id, patch);
+      expect(same).toMatchObject({ version: 1, title: 'steady', description: 'd', labels: ['a', 'b'] });
+      expect(same.updatedAt.getTime()).toBe(t.updatedAt.getTime());
+    }
+    const [row] = await tm.db.query(`SELECT version, updated_at FROM tasks WHERE id = $1`, [t.id]);
+    expect([row.version, row.updated_at.getTime()]).toEqual([1, t.updatedAt.getTime()]);
+    expect((await outboxFor(t.id)).map((e) => e.type)).toEqual(['task-manager.task.created']);
+
+    // A stale If-Match is still a conflict, even for a patch that would change nothing.
+    await update(alice, t.id, { priority: 'low' });
+    await expect(update(alice, t.id, { expectedVersion: 1 })).rejects.toBeInstanceOf(PreconditionFailedError);
+    // A real change after no-ops is the next version.
+    expect((await tasks.get(alice.actor, t.id)).version).toBe(2);
   });
 });
 

@@ -1,10 +1,13 @@
 import { Global, Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
+import { ENV_TOKEN, GRPC_AUTH_GUARD } from '@aether/service-kit';
 import { ACCESS_TOKEN_VERIFIER, JwtAccessTokenVerifier } from './access-token.verifier';
 import {
+  AuthConfigError,
   AUTH_OPTIONS,
   authOptionsFromEnv,
   resolveAuthOptions,
   type AuthModuleOptions,
+  type AuthVariables,
   type ResolvedAuthOptions,
 } from './auth.options';
 import { GrpcAuthGuard } from './grpc-auth.guard';
@@ -17,17 +20,25 @@ export interface AuthModuleAsyncOptions {
 }
 
 /**
- * Provides ACCESS_TOKEN_VERIFIER, GrpcAuthGuard and PermissionsGuard app-wide (global module).
- * Guards are not switched on here; a gRPC service adds `GrpcAuthAppGuard` to its root providers.
+ * Provides ACCESS_TOKEN_VERIFIER, GrpcAuthGuard and PermissionsGuard app-wide (global module),
+ * and GrpcAuthGuard as the kit's GRPC_AUTH_GUARD: the kit installs it on the app's gRPC server,
+ * so every RPC is authenticated unless its handler is @Public().
  */
 @Global()
 @Module({})
 export class AuthModule {
-  /** Configuration from AUTH_JWKS_URL (required), AUTH_ISSUER, AUTH_AUDIENCE; `overrides` win. */
+  /**
+   * Configuration from the service's validated env (the kit's ENV_TOKEN; declare the variables
+   * with `AuthEnv`): AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE. `overrides` win.
+   */
   static forRoot(overrides: Partial<AuthModuleOptions> = {}): DynamicModule {
     return AuthModule.build([], {
       provide: AUTH_OPTIONS,
-      useFactory: (): ResolvedAuthOptions => authOptionsFromEnv(process.env, overrides),
+      inject: [{ token: ENV_TOKEN, optional: true }],
+      useFactory: (env?: AuthVariables): ResolvedAuthOptions => {
+        if (!env) throw new AuthConfigError('AuthModule.forRoot() reads the service env (ENV_TOKEN): start the app from its service definition');
+        return authOptionsFromEnv(env, overrides);
+      },
     });
   }
 
@@ -54,9 +65,10 @@ export class AuthModule {
           useFactory: (options: ResolvedAuthOptions) => new JwtAccessTokenVerifier(options),
         },
         GrpcAuthGuard,
+        { provide: GRPC_AUTH_GUARD, useExisting: GrpcAuthGuard },
         PermissionsGuard,
       ],
-      exports: [AUTH_OPTIONS, ACCESS_TOKEN_VERIFIER, GrpcAuthGuard, PermissionsGuard],
+      exports: [AUTH_OPTIONS, ACCESS_TOKEN_VERIFIER, GrpcAuthGuard, GRPC_AUTH_GUARD, PermissionsGuard],
     };
   }
 }

@@ -80,11 +80,15 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   };
 }
 
-/** Reads AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE; errors name the variable. */
-export function authOptionsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<AuthModuleOptions> = {},
-): ResolvedAuthOptions {
+/** The auth variables of a service's env (see AuthEnv). */
+export interface AuthVariables {
+  AUTH_JWKS_URL?: string;
+  AUTH_ISSUER?: string;
+  AUTH_AUDIENCE?: string;
+}
+
+/** Reads AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE from a (validated) env; errors name the variable. */
+export function authOptionsFromEnv(env: Readonly<AuthVariables>, overrides: Partial<AuthModuleOptions> = {}): ResolvedAuthOptions {
   const jwksUrl = env.AUTH_JWKS_URL?.trim();
   if (!jwksUrl) {
     throw new AuthConfigError(

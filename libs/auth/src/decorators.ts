@@ -1,6 +1,4 @@
-import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { UnauthenticatedError } from '@aether/service-kit';
-import { principalFromContext } from './principal-context';
+import { SetMetadata } from '@nestjs/common';
 import { isPermission, type Permission } from './roles';
 
 /** Metadata keys shared by GrpcAuthGuard, PermissionsGuard and the gateway's own guard. */
@@ -19,19 +17,3 @@ export function RequirePermissions(...permissions: Permission[]) {
   if (unknown.length > 0) throw new Error(`RequirePermissions: unknown permission ${unknown.join(', ')}`);
   return SetMetadata(REQUIRED_PERMISSIONS_KEY, permissions);
 }
-
-export interface CurrentPrincipalOptions {
-  /** Yield undefined instead of a 401 when there is no principal (for @Public handlers). */
-  optional?: boolean;
-}
-
-/** Handler parameter with the caller's Principal, for HTTP routes and gRPC methods alike. */
-export const CurrentPrincipal = createParamDecorator(
-  (options: CurrentPrincipalOptions | undefined, ctx: ExecutionContext) => {
-    const principal = principalFromContext(ctx);
-    if (!principal && !options?.optional) {
-      throw new UnauthenticatedError('TOKEN_MISSING', 'An access token is required');
-    }
-    return principal;
-  },
-);

@@ -1,5 +1,5 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext, type Provider } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { ACCESS_TOKEN_VERIFIER, extractBearerToken, type AccessTokenVerifier } from './access-token.verifier';
 import { isPublicHandler, requiredPermissions } from './guard-metadata';
 import { assertPermissions } from './principal';
@@ -15,8 +15,9 @@ function isMetadataLike(x: unknown): x is MetadataLike {
 
 /**
  * Authenticates every gRPC call from its `authorization: Bearer <jwt>` metadata, stores the
- * Principal for `principalFrom(metadata)` / `@CurrentPrincipal()`, and enforces
- * `@RequirePermissions`. Register it app-wide with `{ provide: APP_GUARD, useClass: GrpcAuthGuard }`.
+ * Principal for `principalFrom(metadata)`, and enforces
+ * `@RequirePermissions`. AuthModule provides it as the kit's GRPC_AUTH_GUARD, which the kit
+ * installs on every gRPC server.
  *
  * HTTP requests pass untouched: in a service they are the management endpoints (/healthz,
  * /metrics); the gateway authenticates HTTP with its own guard + PermissionsGuard. Other rpc
@@ -42,10 +43,3 @@ export class GrpcAuthGuard implements CanActivate {
     return true;
   }
 }
-
-/**
- * Add to a gRPC service's root providers: every RPC is authenticated (unless @Public()) and
- * checked against @RequirePermissions. The kit gives HTTP and gRPC one config, so an app-wide
- * guard reaches every handler; HTTP (management endpoints) is passed through by the guard.
- */
-export const GrpcAuthAppGuard: Provider = { provide: APP_GUARD, useClass: GrpcAuthGuard };

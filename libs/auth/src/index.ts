@@ -8,4 +8,5 @@ export * from './decorators';
 export * from './grpc-auth.guard';
 export * from './permissions.guard';
 export * from './grpc-metadata';
+export * from './auth-env';
 export * from './auth.module';

@@ -12,7 +12,7 @@ import { freePort } from '@aether/testing';
 import {
   AuthModule,
   bearerMetadata,
-  CurrentPrincipal,
+  findPrincipal,
   GrpcAuthGuard,
   principalFrom,
   Public,
@@ -35,6 +35,11 @@ const identity = (p: Principal) => ({ userId: p.userId, permissions: p.permissio
 
 @Controller()
 class WhoAmIController {
+  @GrpcMethod('WhoAmIService', 'WhoAmI')
+  whoAmI(_req: unknown, metadata: grpc.Metadata) {
+    return identity(principalFrom(metadata));
+  }
+
   @GrpcMethod('WhoAmIService', 'WhoAmIFromMetadata')
   fromMetadata(_req: unknown, metadata: grpc.Metadata) {
     return identity(principalFrom(metadata));
@@ -48,17 +53,8 @@ class WhoAmIController {
 
   @Public()
   @GrpcMethod('WhoAmIService', 'Ping')
-  ping(@CurrentPrincipal({ optional: true }) principal: Principal | undefined) {
-    return { userId: principal?.userId ?? 'anonymous', permissions: [] };
-  }
-}
-
-// The decorator-based handler, declared separately so the parameter decorator is the only source.
-@Controller()
-class WhoAmIDecoratorController {
-  @GrpcMethod('WhoAmIService', 'WhoAmI')
-  whoAmI(@CurrentPrincipal() principal: Principal) {
-    return identity(principal);
+  ping(_req: unknown, metadata: grpc.Metadata) {
+    return { userId: findPrincipal(metadata)?.userId ?? 'anonymous', permissions: [] };
   }
 }
 
@@ -85,7 +81,7 @@ describe('GrpcAuthGuard in a real Nest gRPC server', () => {
       imports: [
         AuthModule.forRootAsync({ useFactory: () => ({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: jwks.url }) }),
       ],
-      controllers: [WhoAmIDecoratorController, WhoAmIController],
+      controllers: [WhoAmIController],
       providers: [
         { provide: APP_GUARD, useClass: GrpcAuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorToStatus },
@@ -116,14 +112,11 @@ describe('GrpcAuthGuard in a real Nest gRPC server', () => {
       claims: { sub: 'dev-7', email: 'd@example.com', roles: ['developer'], perms: ['tasks:read'], sid: 's' },
     });
 
-  it('hands the verified caller to @CurrentPrincipal()', async () => {
+  it('hands the verified caller to principalFrom(metadata)', async () => {
     await expect(call('WhoAmI', bearerMetadata(await developerToken()))).resolves.toEqual({
       userId: 'dev-7',
       permissions: ['tasks:read'],
     });
-  });
-
-  it('hands the verified caller to principalFrom(metadata)', async () => {
     await expect(call('WhoAmIFromMetadata', bearerMetadata(await developerToken()))).resolves.toMatchObject({
       userId: 'dev-7',
     });

@@ -1,7 +1,7 @@
 // Contract round-trip: every gRPC API is served and called over a real @grpc/grpc-js connection,
 // loaded exactly the way services and the gateway load it (@grpc/proto-loader with
 // PROTO_LOADER_OPTIONS). A message typed with the ts-proto interface must arrive field for field,
-// so a mismatch between the generated TypeScript and what travels on the wire (enum spelling,
+// so a mismatch between the generated TypeScript and what travels on the wire (value spelling,
 // int64 as string, bytes, maps, presence of `optional` fields) fails here and not in production.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -184,13 +184,12 @@ describe('security contract', () => {
 });
 
 describe('ai-gateway contract', () => {
-  const { ChatRole, FinishReason } = aiGatewayV1;
   const request: aiGatewayV1.ChatCompletionRequest = {
     model: 'fast',
     messages: [
-      { role: ChatRole.CHAT_ROLE_SYSTEM, content: 'Be brief.', name: '', toolCallId: '', toolCalls: [] },
-      { role: ChatRole.CHAT_ROLE_ASSISTANT, content: '', name: '', toolCallId: '', toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
-      { role: ChatRole.CHAT_ROLE_TOOL, content: '{"temp":3}', name: 'get_weather', toolCallId: 'call_1', toolCalls: [] },
+      { role: 'system', content: 'Be brief.', name: '', toolCallId: '', toolCalls: [] },
+      { role: 'assistant', content: '', name: '', toolCallId: '', toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+      { role: 'tool', content: '{"temp":3}', name: 'get_weather', toolCallId: 'call_1', toolCalls: [] },
     ],
     // 0 must survive as "set" (presence), while topP stays unset.
     temperature: 0,
@@ -210,18 +209,18 @@ describe('ai-gateway contract', () => {
       id: 'chatcmpl-1',
       model: 'groq/llama-3.1-8b-instant',
       createdAt: '2025-03-01T12:00:00.000Z',
-      message: { role: ChatRole.CHAT_ROLE_ASSISTANT, content: 'It is 3 °C in Oslo.', name: '', toolCallId: '', toolCalls: [] },
-      finishReason: FinishReason.FINISH_REASON_STOP,
+      message: { role: 'assistant', content: 'It is 3 °C in Oslo.', name: '', toolCallId: '', toolCalls: [] },
+      finishReason: 'stop',
       usage,
     };
     const h = await serve('ai-gateway', { unary: { ChatCompletion: response } });
     const got = await unary<aiGatewayV1.ChatCompletionResponse>(h, 'chatCompletion', request);
     expectRoundTrip(got, response);
-    expect(got.finishReason).toBe('FINISH_REASON_STOP');
+    expect(got.finishReason).toBe('stop');
 
     const seen = h.seen.ChatCompletion[0] as aiGatewayV1.ChatCompletionRequest;
     expectRoundTrip(seen, request);
-    expect(seen.messages.map((m) => m.role)).toEqual(['CHAT_ROLE_SYSTEM', 'CHAT_ROLE_ASSISTANT', 'CHAT_ROLE_TOOL']);
+    expect(seen.messages.map((m) => m.role)).toEqual(['system', 'assistant', 'tool']);
     expect(seen.temperature).toBe(0);
     expect(seen.topP).toBeUndefined();
   });
@@ -229,9 +228,9 @@ describe('ai-gateway contract', () => {
   it('streams StreamChatCompletion chunks in order, usage only on the last', async () => {
     const base = { id: 'chatcmpl-2', model: 'openai/gpt-4o-mini', createdAt: '2025-03-01T12:00:00.000Z' };
     const chunks: aiGatewayV1.ChatCompletionChunk[] = [
-      { ...base, role: ChatRole.CHAT_ROLE_ASSISTANT, content: 'Hel', toolCalls: [], finishReason: FinishReason.FINISH_REASON_UNSPECIFIED, usage: undefined },
-      { ...base, role: ChatRole.CHAT_ROLE_UNSPECIFIED, content: 'lo', toolCalls: [{ index: 0, id: 'call_9', name: 'lookup', arguments: '{"q":' }], finishReason: FinishReason.FINISH_REASON_UNSPECIFIED, usage: undefined },
-      { ...base, role: ChatRole.CHAT_ROLE_UNSPECIFIED, content: '', toolCalls: [], finishReason: FinishReason.FINISH_REASON_LENGTH, usage: { ...usage, cacheHit: true, costUsd: 0 } },
+      { ...base, role: 'assistant', content: 'Hel', toolCalls: [], finishReason: '', usage: undefined },
+      { ...base, role: '', content: 'lo', toolCalls: [{ index: 0, id: 'call_9', name: 'lookup', arguments: '{"q":' }], finishReason: '', usage: undefined },
+      { ...base, role: '', content: '', toolCalls: [], finishReason: 'length', usage: { ...usage, cacheHit: true, costUsd: 0 } },
     ];
     const h = await serve('ai-gateway', { stream: { StreamChatCompletion: chunks } });
     const got = await serverStream<aiGatewayV1.ChatCompletionChunk>(h, 'streamChatCompletion', request);
@@ -259,7 +258,6 @@ describe('ai-gateway contract', () => {
 
 describe('code-assistant contract', () => {
   it('round-trips Review with findings of every severity', async () => {
-    const { Severity } = codeAssistantV1;
     const request: codeAssistantV1.ReviewRequest = {
       files: [{ path: 'src/a.ts', content: 'const x = 1;\n' }, { path: 'src/b.py', content: 'import os\n' }],
       diff: '',
@@ -269,30 +267,29 @@ describe('code-assistant contract', () => {
     const response: codeAssistantV1.ReviewResponse = {
       summary: 'Two small issues.',
       findings: [
-        { path: 'src/a.ts', line: 1, endLine: 0, severity: Severity.SEVERITY_WARNING, rule: 'eslint/no-unused-vars', message: "'x' is never used", suggestion: '' },
-        { path: 'src/b.py', line: 1, endLine: 3, severity: Severity.SEVERITY_ERROR, rule: 'llm/unused-import', message: 'os is unused', suggestion: 'Remove the import.' },
-        { path: 'src/b.py', line: 2, endLine: 0, severity: Severity.SEVERITY_INFO, rule: 'style', message: 'fine', suggestion: '' },
+        { path: 'src/a.ts', line: 1, endLine: 0, severity: 'warning', rule: 'eslint/no-unused-vars', message: "'x' is never used", suggestion: '' },
+        { path: 'src/b.py', line: 1, endLine: 3, severity: 'error', rule: 'llm/unused-import', message: 'os is unused', suggestion: 'Remove the import.' },
+        { path: 'src/b.py', line: 2, endLine: 0, severity: 'info', rule: 'style', message: 'fine', suggestion: '' },
       ],
     };
     const h = await serve('code-assistant', { unary: { Review: response } });
     const got = await unary<codeAssistantV1.ReviewResponse>(h, 'review', request);
     expectRoundTrip(got, response);
-    expect(got.findings.map((f) => f.severity)).toEqual(['SEVERITY_WARNING', 'SEVERITY_ERROR', 'SEVERITY_INFO']);
+    expect(got.findings.map((f) => f.severity)).toEqual(['warning', 'error', 'info']);
     expectRoundTrip(h.seen.Review[0], request);
   });
 });
 
 describe('integration-hub contract', () => {
-  const { Provider, ActionKind } = integrationHubV1;
-
   it('round-trips IngestWebhook with the raw body bytes and headers untouched', async () => {
     // Not valid UTF-8 on purpose: signatures are over raw bytes, so nothing may re-encode them.
     const body = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0xff, 0xfe, 0x00, 0x7d]);
     const request: integrationHubV1.IngestWebhookRequest = {
-      provider: Provider.PROVIDER_GITHUB,
+      provider: 'github',
       body,
       headers: { 'x-github-event': 'pull_request', 'x-github-delivery': 'd-123', 'x-hub-signature-256': 'sha256=abc' },
       receivedAt: '2025-03-01T12:00:00.000Z',
+      connectionId: 'c1',
     };
     const response: integrationHubV1.IngestWebhookResponse = {
       accepted: true, deliveryId: 'd-123', duplicate: false, eventType: 'integration-hub.github.pull_request', replyJson: '',
@@ -302,14 +299,14 @@ describe('integration-hub contract', () => {
     const seen = h.seen.IngestWebhook[0] as integrationHubV1.IngestWebhookRequest;
     expectRoundTrip(seen, request);
     expect(Buffer.compare(Buffer.from(seen.body), Buffer.from(body))).toBe(0);
-    expect(seen.provider).toBe('PROVIDER_GITHUB');
+    expect(seen.provider).toBe('github');
   });
 
   it('round-trips CreateRule, keeping enabled=false as set', async () => {
     const request: integrationHubV1.CreateRuleRequest = {
       name: 'notify done',
       on: 'task-manager.task.*',
-      action: { kind: ActionKind.ACTION_KIND_SLACK_MESSAGE, connectionId: 'c1', paramsJson: '{"channel":"#dev","text":"{{data.title}} done"}' },
+      action: { kind: 'message', connectionId: 'c1', paramsJson: '{"channel":"#dev","text":"{{data.title}} done"}' },
       enabled: false,
     };
     const response: integrationHubV1.Rule = {
@@ -325,14 +322,12 @@ describe('integration-hub contract', () => {
 });
 
 describe('docker-manager contract', () => {
-  const { ContainerStatus, LogStream } = dockerManagerV1;
-
   it('round-trips ListContainers (status filter, label filters, labels map, ports)', async () => {
     const request: dockerManagerV1.ListContainersRequest = {
-      page: { limit: 2, cursor: '' }, status: ContainerStatus.CONTAINER_STATUS_RUNNING, labels: ['aether.managed=true', 'team'],
+      page: { limit: 2, cursor: '' }, status: 'running', labels: ['aether.managed=true', 'team'],
     };
     const container: dockerManagerV1.Container = {
-      id: 'a'.repeat(64), name: 'web', image: 'busybox:latest', status: ContainerStatus.CONTAINER_STATUS_RUNNING, statusText: 'Up 5 minutes',
+      id: 'a'.repeat(64), name: 'web', image: 'busybox:latest', state: 'running', status: 'Up 5 minutes',
       labels: { 'aether.managed': 'true', team: 'core' },
       ports: [{ privatePort: 8080, publicPort: 18080, protocol: 'tcp', ip: '0.0.0.0' }, { privatePort: 53, publicPort: 0, protocol: 'udp', ip: '' }],
       createdAt: '2025-03-01T12:00:00.000Z', startedAt: '2025-03-01T12:00:01.000Z', finishedAt: '', exitCode: 0, restartCount: 2,
@@ -358,9 +353,9 @@ describe('docker-manager contract', () => {
   it('streams StreamLogs chunks of both streams; tail=0 stays set', async () => {
     const request: dockerManagerV1.StreamLogsRequest = { id: 'abc', follow: true, tail: 0, since: '', timestamps: true };
     const chunks: dockerManagerV1.LogChunk[] = [
-      { stream: LogStream.LOG_STREAM_STDOUT, text: 'listening on :8080\n', timestamp: '2025-03-01T12:00:00.000000001Z' },
-      { stream: LogStream.LOG_STREAM_STDERR, text: 'warn: x\nwarn: y\n', timestamp: '2025-03-01T12:00:01.000Z' },
-      { stream: LogStream.LOG_STREAM_STDOUT, text: 'ünïcode ✓\n', timestamp: '' },
+      { stream: 'stdout', text: 'listening on :8080\n', timestamp: '2025-03-01T12:00:00.000000001Z' },
+      { stream: 'stderr', text: 'warn: x\nwarn: y\n', timestamp: '2025-03-01T12:00:01.000Z' },
+      { stream: 'stdout', text: 'ünïcode ✓\n', timestamp: '' },
     ];
     const h = await serve('docker-manager', { stream: { StreamLogs: chunks } });
     expectRoundTrip(await serverStream(h, 'streamLogs', request), chunks);
@@ -375,8 +370,6 @@ describe('docker-manager contract', () => {
 });
 
 describe('rag contract', () => {
-  const { SearchMode } = ragV1;
-
   it('round-trips IngestDocument with binary content and metadata', async () => {
     const request: ragV1.IngestDocumentRequest = {
       collection: 'docs', title: 'Guide', content: new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]), mimeType: 'application/pdf',
@@ -390,8 +383,8 @@ describe('rag contract', () => {
     expectRoundTrip(h.seen.IngestDocument[0], request);
   });
 
-  it('round-trips Search with the mode enum and scored results', async () => {
-    const request: ragV1.SearchRequest = { collection: 'docs', query: 'how to deploy', k: 3, filter: { lang: 'en' }, mode: SearchMode.SEARCH_MODE_HYBRID };
+  it('round-trips Search with the mode and scored results', async () => {
+    const request: ragV1.SearchRequest = { collection: 'docs', query: 'how to deploy', k: 3, filter: { lang: 'en' }, mode: 'hybrid' };
     const response: ragV1.SearchResponse = {
       results: [
         { documentId: 'd1', chunkId: 'd1:0', title: 'Guide', text: 'Run helm install.', score: 0.8731, metadata: { lang: 'en' } },
@@ -402,11 +395,11 @@ describe('rag contract', () => {
     expectRoundTrip(await unary(h, 'search', request), response);
     const seen = h.seen.Search[0] as ragV1.SearchRequest;
     expectRoundTrip(seen, request);
-    expect(seen.mode).toBe('SEARCH_MODE_HYBRID');
+    expect(seen.mode).toBe('hybrid');
   });
 
   it('streams StreamAnswer deltas then citations on the last chunk', async () => {
-    const request: ragV1.AnswerRequest = { collection: 'docs', question: 'How to deploy?', k: 0, model: '', filter: {}, mode: SearchMode.SEARCH_MODE_UNSPECIFIED };
+    const request: ragV1.AnswerRequest = { collection: 'docs', question: 'How to deploy?', k: 0, model: '', filter: {}, mode: '' };
     const chunks: ragV1.AnswerChunk[] = [
       { text: 'Use ', citations: [], model: 'openai/gpt-4o-mini', done: false },
       { text: 'helm [1].', citations: [], model: 'openai/gpt-4o-mini', done: false },

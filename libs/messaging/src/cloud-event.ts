@@ -78,8 +78,3 @@ export function parseEvent<T = unknown>(body: Buffer | string): CloudEvent<T> {
     throw new InvalidEventError(`Not a valid CloudEvent: ${(e as Error).message.split('\n')[0]}`);
   }
 }
-
-/** A plain JSON object for storage (outbox payload) or the wire. */
-export function eventToJson(event: CloudEvent<unknown>): Record<string, unknown> {
-  return event.toJSON();
-}

@@ -8,6 +8,8 @@ import { MessagingUnavailableError } from './errors';
 import { MessagingMetrics } from './messaging-metrics';
 import { EVENTS_EXCHANGE, MESSAGING_OPTIONS, MessagingModuleOptions } from './messaging.options';
 import { injectTraceContext } from './trace-context';
+import { encodeEvent, type AnyEventDefinition, type TypedPublishArgs } from './typed-events';
+import type { EventPayload } from '@aether/contracts';
 
 export interface PublishOptions {
   /** The acting/owning user id, when there is one. */
@@ -45,10 +47,23 @@ export class EventPublisher {
   }
 
   /**
-   * Publishes `data` as event `type` (= routing key) and resolves once the broker confirmed it.
-   * Rejects with MessagingUnavailableError at once while the broker is unreachable.
+   * Publishes an event of the catalog and resolves once the broker confirmed it: the type comes
+   * from the definition, the payload is type-checked and serialised by its generated codec, the
+   * subject follows the definition's rule. Rejects with MessagingUnavailableError at once while
+   * the broker is unreachable.
+   *
+   *   await publisher.publish(CompletionCompletedEvent, { requestId, usage, ... }, { subject: userId });
    */
-  async publish<T>(type: string, data: T, opts: PublishOptions = {}): Promise<CloudEvent<T>> {
+  publish<D extends AnyEventDefinition>(event: D, data: EventPayload<D>, ...opts: TypedPublishArgs<D>): Promise<CloudEvent<unknown>>;
+  /** Untyped: `data` as event `type` (= routing key), for events outside the catalog (tests, tools). */
+  publish<T>(type: string, data: T, opts?: PublishOptions): Promise<CloudEvent<T>>;
+  async publish(event: string | AnyEventDefinition, data: unknown, opts?: object): Promise<CloudEvent<unknown>> {
+    if (typeof event === 'string') return this.publishRaw(event, data, opts as PublishOptions | undefined);
+    const encoded = encodeEvent(event, data, opts as never);
+    return this.publishRaw(encoded.type, encoded.data, { subject: encoded.subject, id: encoded.id, time: encoded.time });
+  }
+
+  private async publishRaw<T>(type: string, data: T, opts: PublishOptions = {}): Promise<CloudEvent<T>> {
     return tracer.startActiveSpan(
       `${type} publish`,
       {

@@ -1,6 +1,6 @@
 export { MessagingModule } from './messaging.module';
-export { EVENTS_EXCHANGE, MESSAGING_OPTIONS, DEFAULT_RETRY } from './messaging.options';
-export type { MessagingModuleOptions, MessagingModuleAsyncOptions, RetryPolicy } from './messaging.options';
+export { EVENTS_EXCHANGE, MESSAGING_OPTIONS, DEFAULT_RETRY, MessagingEnv } from './messaging.options';
+export type { MessagingModuleOptions, MessagingModuleAsyncOptions, MessagingVariables, RetryPolicy } from './messaging.options';
 export { AmqpConnection } from './amqp-connection';
 export { AmqpReadiness } from './amqp-readiness';
 export { EventPublisher } from './event-publisher';
@@ -11,11 +11,22 @@ export { injectTraceContext, extractTraceContext } from './trace-context';
 export { MessagingUnavailableError, InvalidEventError, DeadLetterError } from './errors';
 export { MessagingMetrics } from './messaging-metrics';
 export { EventConsumer } from './consumer/event-consumer.decorator';
-export { EventConsumer as EventConsumerRunner, HEADER_ATTEMPT, HEADER_LAST_ERROR, HEADER_DEAD_LETTER_REASON, HEADER_ORIGINAL_ROUTING_KEY } from './consumer/event-consumer';
+export { HEADER_ATTEMPT, HEADER_LAST_ERROR, HEADER_DEAD_LETTER_REASON, HEADER_ORIGINAL_ROUTING_KEY } from './consumer/event-consumer';
 export type { DeadLetterReason } from './consumer/event-consumer';
 export { EventConsumerRegistry } from './consumer/event-consumer.registry';
 export { consumerQueues, assertConsumerTopology } from './consumer/consumer-topology';
-export type { EventConsumerOptions, EventHandler, EventHandlerFn, ConsumeContext } from './consumer/consumer.types';
+export type {
+  EventConsumerOptions,
+  TypedConsumerOptions,
+  PatternConsumerOptions,
+  EventHandler,
+  EventHandlerFn,
+  TypedEventHandler,
+  TypedEventHandlerFn,
+  ConsumeContext,
+} from './consumer/consumer.types';
+export { decodeEvent, decodeEventAs, encodeEvent } from './typed-events';
+export type { AnyEventDefinition, TypedCloudEvent, KnownCloudEvent, TypedPublishOptions, TypedPublishArgs, EncodedEvent } from './typed-events';
 export { IDEMPOTENCY_STORE } from './idempotency/idempotency-store';
 export type { IdempotencyStore, IdempotencyClaim } from './idempotency/idempotency-store';
 export { RedisIdempotencyStore } from './idempotency/redis-idempotency-store';

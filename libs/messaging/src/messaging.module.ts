@@ -1,13 +1,13 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { MetricsService } from '@aether/service-kit';
+import { ENV_TOKEN, MetricsService, SERVICE_NAME } from '@aether/service-kit';
 import { AmqpConnection } from './amqp-connection';
 import { AmqpReadiness } from './amqp-readiness';
 import { EventConsumerRegistry } from './consumer/event-consumer.registry';
 import { EventPublisher } from './event-publisher';
 import { IDEMPOTENCY_STORE } from './idempotency/idempotency-store';
 import { MessagingMetrics } from './messaging-metrics';
-import { MESSAGING_OPTIONS, MessagingModuleAsyncOptions, MessagingModuleOptions } from './messaging.options';
+import { MESSAGING_OPTIONS, MessagingModuleAsyncOptions, MessagingModuleOptions, MessagingVariables } from './messaging.options';
 
 const PROVIDERS: Provider[] = [
   AmqpConnection,
@@ -32,16 +32,29 @@ const EXPORTS = [MESSAGING_OPTIONS, AmqpConnection, AmqpReadiness, EventPublishe
 @Global()
 @Module({})
 export class MessagingModule {
-  static forRoot(options: MessagingModuleOptions): DynamicModule {
+  /**
+   * `url` defaults to RABBITMQ_URL of the service's validated env (the kit's ENV_TOKEN; declare it
+   * with `MessagingEnv`), `source` to the service name of its definition (SERVICE_NAME); the
+   * other options are given here.
+   */
+  static forRoot(options: Partial<MessagingModuleOptions> = {}): DynamicModule {
     return {
       module: MessagingModule,
       imports: [DiscoveryModule],
-      providers: [{ provide: MESSAGING_OPTIONS, useValue: validate(options) }, ...PROVIDERS],
+      providers: [
+        {
+          provide: MESSAGING_OPTIONS,
+          inject: [{ token: ENV_TOKEN, optional: true }, { token: SERVICE_NAME, optional: true }],
+          useFactory: (env?: Partial<MessagingVariables>, serviceName?: string) =>
+            validate({ url: env?.RABBITMQ_URL ?? '', source: serviceName ?? '', ...options }),
+        },
+        ...PROVIDERS,
+      ],
       exports: EXPORTS,
     };
   }
 
-  /** Options from the app's validated env, e.g. `useFactory: (env: AppEnv) => ({ url: env.RABBITMQ_URL, source: 'analytics' })`. */
+  /** Options computed from other providers (forRoot covers the usual case). */
   static forRootAsync(options: MessagingModuleAsyncOptions): DynamicModule {
     return {
       module: MessagingModule,

@@ -1,3 +1,5 @@
+import type { BaseEnv } from '@aether/service-kit';
+import { IsString, Matches } from 'class-validator';
 import type { Registry } from 'prom-client';
 import type { IdempotencyStore } from './idempotency/idempotency-store';
 
@@ -54,4 +56,24 @@ export function redactUrl(url: string): string {
   } catch {
     return '<invalid url>';
   }
+}
+
+/** The messaging variables of a service's env (see MessagingEnv). */
+export interface MessagingVariables {
+  RABBITMQ_URL: string;
+}
+
+type EnvClass = new (...args: any[]) => BaseEnv;
+
+/**
+ * Adds RABBITMQ_URL (read by `MessagingModule.forRoot()`) to a service's env class, validated at
+ * start-up (a missing or bad value stops the start naming it): `class AppEnv extends MessagingEnv(BaseEnv)`.
+ */
+export function MessagingEnv<TBase extends EnvClass>(Base: TBase) {
+  class WithMessagingEnv extends Base implements MessagingVariables {
+    /** amqp://user:pass@host:5672/vhost: the broker the service publishes to and consumes from. */
+    @IsString() @Matches(/^amqps?:\/\/\S+$/, { message: 'RABBITMQ_URL must be an amqp:// or amqps:// URL' })
+    RABBITMQ_URL!: string;
+  }
+  return WithMessagingEnv;
 }

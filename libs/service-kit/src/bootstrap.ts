@@ -1,33 +1,35 @@
 import 'reflect-metadata';
-import { Type } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { GrpcServiceName } from '@aether/contracts';
-import type { FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { BaseEnv, EnvValidationError } from './config';
-import { ServiceKitModule } from './service-kit.module';
+import { BaseEnv, EnvValidationError, loadEnv } from './config';
 import { connectGrpcServer, GrpcHealth } from './grpc';
 import { LifecycleState } from './health';
 import { requestIdOf } from './logging';
 import { MetricsService } from './metrics';
-import { ENV_TOKEN } from './tokens';
+import { ServiceDefinition, serviceRootModule } from './service-definition';
 
-export interface BootstrapOptions {
-  name: string;
-  module: Type<unknown>;
-  /** The app key of its gRPC API in GRPC_SERVICES; omitted for HTTP-only apps (the gateway). */
-  grpc?: GrpcServiceName;
-  /** Extra Fastify server options (body limit, trust proxy, …). */
-  fastify?: FastifyServerOptions;
-  /** Runs before the servers listen (OpenAPI, global pipes, hooks). */
-  configureHttp?: (app: NestFastifyApplication) => void | Promise<void>;
-  /** Listen or not (tests may drive the app with inject()). Default true. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+export interface StartServiceOptions {
+  /** Variables validated into the definition's env class; default process.env. */
+  env?: EnvSource;
+  /** Serve the definition's gRPC API (default: whether the definition has one). */
+  grpc?: boolean;
+  /** Listen on HTTP_PORT (default true; tests may drive the app with inject()). */
   listen?: boolean;
+  /**
+   * Builds the Nest application from the root module (default NestFactory.create). Test
+   * harnesses pass one that compiles a TestingModule, to override providers such as a clock.
+   */
+  createApp?: (root: DynamicModule, adapter: FastifyAdapter) => Promise<NestFastifyApplication>;
 }
 
-export interface RunningService {
+export interface RunningService<E extends BaseEnv = BaseEnv> {
   app: NestFastifyApplication;
+  /** The validated env the service runs with. */
+  env: E;
   httpPort: number;
   grpcPort?: number;
   /** Drain, then close: readiness 503 and gRPC NOT_SERVING, wait, stop servers, close stores. */
@@ -35,46 +37,80 @@ export interface RunningService {
 }
 
 /**
- * Starts a service with everything from the kit: validated env (exit 78 with a message naming
- * each bad variable), JSON logs, management HTTP (/healthz, /readyz, /metrics), the gRPC server
- * with health and reflection, and graceful shutdown on SIGTERM/SIGINT.
- * With MIGRATE_ONLY=true it initialises the module (TypeORM runs migrations) and exits 0.
+ * Runs a service as a process: validated env (exit 78 with a message naming each bad variable),
+ * JSON logs, management HTTP (/healthz, /readyz, /metrics), the gRPC server with health,
+ * reflection and the auth guard, and graceful shutdown on SIGTERM/SIGINT (forced exit after
+ * SHUTDOWN_GRACE_MS). With MIGRATE_ONLY=true it initialises the modules (migrations run) and exits 0.
  */
-export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
+export async function bootstrapService<E extends BaseEnv>(definition: ServiceDefinition<E>): Promise<RunningService<E>> {
   const started = process.hrtime.bigint();
-  process.env.AETHER_SERVICE_NAME ??= options.name;
+  const { name } = definition;
+  process.env.AETHER_SERVICE_NAME ??= name;
   try {
     // Fail fast, before Nest logs anything, when the environment is invalid.
-    ServiceKitModule.resolveEnv?.();
+    const env = loadEnv(definition.env, process.env);
     if (process.env.MIGRATE_ONLY === 'true') {
-      const ctx = await NestFactory.createApplicationContext(options.module, { bufferLogs: true, abortOnError: false });
+      const ctx = await NestFactory.createApplicationContext(serviceRootModule(definition, env), { bufferLogs: true, abortOnError: false });
       await ctx.close();
-      process.stdout.write(`${JSON.stringify({ level: 'info', service: options.name, msg: 'migrations applied' })}\n`);
+      process.stdout.write(`${JSON.stringify({ level: 'info', service: name, msg: 'migrations applied' })}\n`);
       process.exit(0);
     }
-    return await startService(options, started);
+    const running = await startServiceWithEnv(definition, env, {}, started);
+    stopOnSignals(running);
+    return running;
   } catch (err) {
     if (err instanceof EnvValidationError) {
-      process.stderr.write(`${options.name}: ${err.message}\n`);
+      process.stderr.write(`${name}: ${err.message}\n`);
       process.exit(78);
     }
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: options.name, msg: 'start-up failed', err: String(err instanceof Error ? err.stack : err) })}\n`);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: name, msg: 'start-up failed', err: String(err instanceof Error ? err.stack : err) })}\n`);
     process.exit(1);
   }
 }
 
-async function startService(options: BootstrapOptions, started: bigint): Promise<RunningService> {
+/**
+ * Starts a service in this process without touching process state (no signal handlers, no exit,
+ * env from `options.env`): the production module graph and servers, as bootstrapService runs
+ * them. Throws EnvValidationError on a bad env. Used by bootstrapService and test harnesses.
+ */
+export async function startService<E extends BaseEnv>(definition: ServiceDefinition<E>, options: StartServiceOptions = {}): Promise<RunningService<E>> {
+  return startServiceWithEnv(definition, loadEnv(definition.env, options.env ?? process.env), options, process.hrtime.bigint());
+}
+
+async function startServiceWithEnv<E extends BaseEnv>(
+  definition: ServiceDefinition<E>,
+  env: E,
+  options: StartServiceOptions,
+  started: bigint,
+): Promise<RunningService<E>> {
   const adapter = new FastifyAdapter({
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
-    genReqId: (req: import("node:http").IncomingMessage) => requestIdOf(req),
-    ...options.fastify,
+    genReqId: (req: import('node:http').IncomingMessage) => requestIdOf(req),
+    ...definition.fastify?.(env),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true, abortOnError: false });
+  const root = serviceRootModule(definition, env);
+  const app = options.createApp
+    ? await options.createApp(root, adapter)
+    : await NestFactory.create<NestFastifyApplication>(root, adapter, { bufferLogs: true, abortOnError: false });
+  try {
+    return await serve(app, definition, env, options, started);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function serve<E extends BaseEnv>(
+  app: NestFastifyApplication,
+  definition: ServiceDefinition<E>,
+  env: E,
+  options: StartServiceOptions,
+  started: bigint,
+): Promise<RunningService<E>> {
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
-  const env = app.get<BaseEnv>(ENV_TOKEN);
   const lifecycle = app.get(LifecycleState);
   const metrics = app.get(MetricsService);
 
@@ -92,15 +128,16 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
 
   let grpcHealth: GrpcHealth | undefined;
   let grpcPort: number | undefined;
-  if (options.grpc) {
+  if (definition.grpc && options.grpc !== false) {
     grpcPort = env.GRPC_PORT;
-    grpcHealth = connectGrpcServer(app, options.grpc, `${env.BIND_HOST}:${grpcPort}`);
+    grpcHealth = connectGrpcServer(app, definition.grpc, `${env.BIND_HOST}:${grpcPort}`);
   }
-  await options.configureHttp?.(app);
+  await definition.configureHttp?.(app);
   await app.init();
   if (grpcHealth) await app.startAllMicroservices();
-  if (options.listen !== false) await app.listen(env.HTTP_PORT, env.BIND_HOST);
-  const httpPort = options.listen === false ? 0 : Number(new URL(await app.getUrl()).port);
+  const listen = options.listen !== false;
+  if (listen) await app.listen(env.HTTP_PORT, env.BIND_HOST);
+  const httpPort = listen ? Number(new URL(await app.getUrl()).port) : 0;
 
   let closing: Promise<void> | undefined;
   const shutdown = (signal = 'shutdown') =>
@@ -109,19 +146,26 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
       lifecycle.shuttingDown = true;
       grpcHealth?.setServing(false);
       if (env.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, env.SHUTDOWN_DRAIN_DELAY_MS));
-      const force = setTimeout(() => {
-        logger.error('shutdown grace period exceeded; exiting');
-        process.exit(1);
-      }, env.SHUTDOWN_GRACE_MS);
-      force.unref();
       // app.close() stops the HTTP and gRPC servers (in-flight requests finish), then runs the
       // modules' shutdown hooks: consumers stop, relays stop, connections close.
       await app.close();
-      clearTimeout(force);
     })());
+
+  const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
+  logger.log({ msg: `${definition.name} started`, httpPort, grpcPort, startupMs: Math.round(startupMs) });
+  return { app, env, httpPort, grpcPort, shutdown };
+}
+
+/** SIGTERM/SIGINT: graceful shutdown, exit 0; forced exit 1 after SHUTDOWN_GRACE_MS. */
+function stopOnSignals(running: RunningService): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void shutdown(signal).then(
+      const force = setTimeout(() => {
+        process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'shutdown grace period exceeded; exiting' })}\n`);
+        process.exit(1);
+      }, running.env.SHUTDOWN_GRACE_MS + running.env.SHUTDOWN_DRAIN_DELAY_MS);
+      force.unref();
+      void running.shutdown(signal).then(
         () => process.exit(0),
         (err) => {
           process.stderr.write(`shutdown failed: ${String(err)}\n`);
@@ -130,8 +174,4 @@ async function startService(options: BootstrapOptions, started: bigint): Promise
       );
     });
   }
-
-  const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
-  logger.log({ msg: `${options.name} started`, httpPort, grpcPort, startupMs: Math.round(startupMs) });
-  return { app, httpPort, grpcPort, shutdown };
 }

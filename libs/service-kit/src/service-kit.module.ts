@@ -14,29 +14,22 @@ export interface ServiceKitOptions<E extends BaseEnv> {
   env: new () => E;
   /** Dependencies /readyz checks (their own stores and broker). */
   readiness?: ReadinessProbeClass[];
-  /** Pre-validated env (tests); defaults to loadEnv(env, process.env). */
+  /** The validated env (serviceRootModule passes it); defaults to loadEnv(env, process.env). */
   envValues?: E;
 }
 
 /**
  * Everything a service shares: validated config, JSON logging, metrics, health, the gRPC error
- * mapping and RPC metrics. Imported once by each app's root module.
+ * mapping and RPC metrics. Apps do not import it: serviceRootModule (defineService) adds it
+ * around the app's module.
  */
 @Global()
 @Module({})
 export class ServiceKitModule {
-  /**
-   * The validated env of the app being started, computed once: bootstrapService calls it before
-   * Nest starts (so a bad variable exits 78 before anything logs), the providers reuse it.
-   */
-  static resolveEnv?: () => BaseEnv;
-
   static forRoot<E extends BaseEnv>(options: ServiceKitOptions<E>): DynamicModule {
     let validated: E | undefined;
+    // Validated when the app is created (not when the module file loads).
     const resolveEnv = () => (validated ??= options.envValues ?? loadEnv(options.env));
-    if (!options.envValues) ServiceKitModule.resolveEnv = resolveEnv;
-    // Validated when the app is created (not when the module file loads), so bootstrapService can
-    // report a bad variable and exit 78 instead of crashing at import time.
     const providers: Provider[] = [
       { provide: ENV_TOKEN, useFactory: resolveEnv },
       { provide: options.env, useExisting: ENV_TOKEN },

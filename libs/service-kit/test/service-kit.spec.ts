@@ -10,10 +10,9 @@ import { PROTO_LOADER_OPTIONS, securityV1 } from '@aether/contracts';
 import { freePort } from '@aether/testing';
 import {
   BaseEnv,
-  bootstrapService,
-  ERROR_CODE_KEY,
+  defineService,
   EnvValidationError,
-  FIELD_VIOLATIONS_KEY,
+  GRPC_AUTH_GUARD,
   GrpcClientsModule,
   InjectGrpcClient,
   loadEnv,
@@ -21,7 +20,7 @@ import {
   ReadinessProbe,
   readGrpcError,
   RunningService,
-  ServiceKitModule,
+  startService,
   ValidationError,
 } from '../src';
 
@@ -77,25 +76,25 @@ describe('service kit (real gRPC server, HTTP management port)', () => {
   beforeAll(async () => {
     grpcPort = await freePort();
     const httpPort = await freePort();
-    const env = loadEnv(KitTestEnv, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HTTP_PORT: String(httpPort),
-      GRPC_PORT: String(grpcPort),
-      BIND_HOST: '127.0.0.1',
-      GRPC_DEADLINE_MS: '300',
-      SECURITY_GRPC_URL: `127.0.0.1:${grpcPort}`,
-    });
     @Module({
-      imports: [
-        ServiceKitModule.forRoot({ name: 'kit-test', env: KitTestEnv, envValues: env, readiness: [ToggleReadiness] }),
-        GrpcClientsModule.register(['security']),
-      ],
+      imports: [GrpcClientsModule.register(['security'])],
       controllers: [FakeSecurityController],
-      providers: [Caller],
+      // This stand-in serves anonymous callers on purpose; the real guard is tested in libs/auth.
+      providers: [Caller, { provide: GRPC_AUTH_GUARD, useValue: { canActivate: () => true } }],
     })
     class KitTestModule {}
-    svc = await bootstrapService({ name: 'kit-test', module: KitTestModule, grpc: 'security' });
+    const definition = defineService({ name: 'kit-test', env: KitTestEnv, module: KitTestModule, grpc: 'security', readiness: [ToggleReadiness] });
+    svc = await startService(definition, {
+      env: {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        HTTP_PORT: String(httpPort),
+        GRPC_PORT: String(grpcPort),
+        BIND_HOST: '127.0.0.1',
+        GRPC_DEADLINE_MS: '300',
+        SECURITY_GRPC_URL: `127.0.0.1:${grpcPort}`,
+      },
+    });
     caller = svc.app.get(Caller);
   });
 
@@ -108,16 +107,18 @@ describe('service kit (real gRPC server, HTTP management port)', () => {
     expect(res.keys[0]).toMatchObject({ kid: 'k1', crv: 'P-256' });
   });
 
-  it('maps domain errors to gRPC status with code and field violations in trailers', async () => {
+  it('maps domain errors to gRPC status with code and field violations in grpc-status-details-bin', async () => {
     const notFound = await firstValueFrom(caller.security.revokeApiKey({ id: 'abc' })).catch((e) => e);
     expect(notFound.code).toBe(GrpcStatus.NOT_FOUND);
-    expect(notFound.metadata.get(ERROR_CODE_KEY)).toEqual(['API_KEY_NOT_FOUND']);
     expect(readGrpcError(notFound)).toMatchObject({ httpStatus: 404, code: 'API_KEY_NOT_FOUND' });
 
     const invalid = await firstValueFrom(caller.security.register({ email: 'x', password: '', name: '' })).catch((e) => e);
     expect(invalid.code).toBe(GrpcStatus.INVALID_ARGUMENT);
-    expect(JSON.parse(invalid.metadata.get(FIELD_VIOLATIONS_KEY)[0])).toEqual([{ field: 'email', message: 'must be an email' }]);
-    expect(readGrpcError(invalid)).toMatchObject({ httpStatus: 400, code: 'VALIDATION_FAILED', violations: [{ field: 'email' }] });
+    expect(readGrpcError(invalid)).toMatchObject({
+      httpStatus: 400,
+      code: 'VALIDATION_FAILED',
+      violations: [{ field: 'email', message: 'must be an email' }],
+    });
   });
 
   it('hides unexpected errors behind INTERNAL without leaking their message', async () => {
@@ -183,6 +184,28 @@ describe('service kit (real gRPC server, HTTP management port)', () => {
     expect(metrics).toMatch(/grpc_server_handling_seconds_count\{[^}]*method="getJwks"[^}]*code="OK"/);
     expect(metrics).toMatch(/grpc_server_handling_seconds_count\{[^}]*code="NOT_FOUND"/);
     expect(metrics).toMatch(/grpc_client_handling_seconds_count\{[^}]*target="security"/);
+  });
+});
+
+describe('service definition', () => {
+  it('refuses to start a gRPC server without an auth guard', async () => {
+    @Module({ controllers: [FakeSecurityController] })
+    class UnguardedModule {}
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', BIND_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), GRPC_PORT: String(grpcPort), SECURITY_GRPC_URL: 'x:1' };
+    const definition = defineService({ name: 'security', env: KitTestEnv, module: UnguardedModule, grpc: true });
+    await expect(startService(definition, { env })).rejects.toThrow(/gRPC server of security has no auth guard/);
+  });
+
+  it('rejects a name that is not an app folder and grpc: true without a contract', () => {
+    expect(() => defineService({ name: 'Task_Manager', env: BaseEnv, module: class {}, grpc: false })).toThrow(/app folder name/);
+    expect(() => defineService({ name: 'billing', env: BaseEnv, module: class {}, grpc: true })).toThrow(/no gRPC contract/);
+  });
+
+  it('stops with EnvValidationError before anything starts when the env is bad', async () => {
+    const definition = defineService({ name: 'kit-test', env: KitTestEnv, module: class {}, grpc: false });
+    await expect(startService(definition, { env: { HTTP_PORT: 'eighty' } })).rejects.toBeInstanceOf(EnvValidationError);
   });
 });
 

@@ -1,3 +1,5 @@
 export * from './temp-stores';
 export * from './service-process';
 export * from './test-identities';
+export * from './test-service';
+export * from './private-servers';

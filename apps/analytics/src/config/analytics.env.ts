@@ -1,22 +1,29 @@
+import { AuthEnv } from '@aether/auth';
+import { MessagingEnv } from '@aether/messaging';
 import { BaseEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
 
-/** Environment of the analytics service, validated at start-up by the service kit. */
-export class AnalyticsEnv extends BaseEnv {
+/**
+ * Environment of the analytics service, validated at start-up by the service kit; RABBITMQ_URL
+ * (MessagingEnv) and AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE (AuthEnv) come with the mixins.
+ */
+export class AnalyticsEnv extends AuthEnv(MessagingEnv(BaseEnv)) {
   GRPC_PORT = 50053;
   HTTP_PORT = 9103;
 
   /** mongodb://host:27017/analytics (real MongoDB in production, FerretDB in dev/CI). */
   @IsString() @IsNotEmpty() MONGODB_URL!: string;
-  @IsString() @IsNotEmpty() RABBITMQ_URL!: string;
-  /** Where the access-token keys are fetched (read by @aether/auth). */
-  @IsString() @IsNotEmpty() AUTH_JWKS_URL!: string;
 
   /** Stored events and task facts older than this are deleted. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3650) ANALYTICS_RETENTION_DAYS = 30;
   /** How often the retention delete runs (it also runs once at start-up). */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1000) ANALYTICS_RETENTION_SWEEP_MS = 3_600_000;
+  /**
+   * Pause between compaction passes, which fold newly stored events into the rollups the queries
+   * read (one replica at a time, under a lease); 0 = this replica never compacts.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000) ANALYTICS_COMPACTION_INTERVAL_MS = 1000;
 
   /** Unacknowledged deliveries in flight; the writer batches them, so keep it >= the batch size. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) ANALYTICS_PREFETCH = 5000;

@@ -1,4 +1,5 @@
 import { floorTo } from './buckets';
+import type { EventFacts } from './rollup-model';
 
 /** The CloudEvents attributes analytics reads (a parsed envelope or its JSON form). */
 export interface IncomingEvent {
@@ -34,6 +35,8 @@ export interface EventDoc {
   promptTokens?: number;
   completionTokens?: number;
   costUsd?: number;
+  /** The ingest journal that announced this event (see EventStore): how compaction recovers a batch whose writer died. */
+  j?: string;
 }
 
 /** What an event says about one task, for `tasks.completed` / `tasks.overdue`. */
@@ -131,4 +134,17 @@ export function toEventRecord(ev: IncomingEvent, receivedAt = new Date()): Event
     doc.costUsd = num(pick(usage, 'costUsd', 'cost_usd'));
   }
   return { doc, task: taskSignal(ev, userId, time) };
+}
+
+/** What the rollups keep of a stored event. Tokens are whole numbers, cost is kept in nano-USD (exact sums). */
+export function factsOf(doc: EventDoc): EventFacts {
+  return {
+    id: doc._id,
+    timeMs: doc.time.getTime(),
+    type: doc.type,
+    userId: doc.userId,
+    promptTokens: Math.round(doc.promptTokens ?? 0),
+    completionTokens: Math.round(doc.completionTokens ?? 0),
+    usdNano: Math.round((doc.costUsd ?? 0) * 1e9),
+  };
 }

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
 import type { mongo } from 'mongoose';
 import { AnalyticsCollections, type TaskStateDoc } from './analytics-collections';
-import type { EventRecord } from './event-record';
+import { factsOf, type EventRecord } from './event-record';
+import { toCompact } from './rollup-model';
 
 const DUPLICATE_KEY = 11000;
 /**
@@ -81,15 +83,23 @@ async function upsertAll<T extends { _id: string }>(
 
 /**
  * Stores events exactly once. The event id is the primary key, so a redelivered event fails its
- * insert with E11000 and is reported as a duplicate. There are no counters to keep in step: the
- * figures are aggregated from the stored events, so a redelivery, or a crash at any point, can
- * never make them disagree with what is stored. The hot path is one unordered insertMany per batch.
+ * insert with E11000 and is reported as a duplicate. The hot path is one unordered insertMany per
+ * batch, framed by two small writes to the ingest journal (`analytics_journal`):
+ * 1. before the insert, one journal document with the batch's facts (`open`), whose id every
+ *    event of the batch carries (`j`);
+ * 2. after it, the journal is `committed` with the ids this batch did not store (duplicates,
+ *    failures).
+ * Committed journals are what compaction folds into the rollups and what queries read until then,
+ * so every stored event is counted once: by the batch that stored it. A writer that dies between
+ * 1 and 2 leaves an open journal, which compaction later resolves from the stored events' `j`.
  *
  * Task facts (due dates, completion) are idempotent upserts applied for new AND duplicate events:
  * if the process died after the insert but before the facts, the redelivery supplies them.
  */
 @Injectable()
 export class EventStore {
+  private readonly logger = new Logger(EventStore.name);
+
   constructor(private readonly db: AnalyticsCollections) {}
 
   async storeBatch(records: EventRecord[]): Promise<StoreResult> {
@@ -106,12 +116,17 @@ export class EventStore {
     }
     if (unique.length === 0) return result;
 
+    const journalId = randomUUID();
+    await this.db.journal.insertOne({ _id: journalId, at: new Date(), state: 'open', e: JSON.stringify(unique.map((r) => toCompact(factsOf(r.doc)))) });
     const rejected = new Map<number, WriteErrorLike>();
     try {
-      await this.db.events.insertMany(unique.map((r) => r.doc), { ordered: false });
+      await this.db.events.insertMany(
+        unique.map((r) => ({ ...r.doc, j: journalId })),
+        { ordered: false },
+      );
     } catch (e) {
       const writeErrors = bulkWriteErrors(e);
-      if (!writeErrors) throw e; // nothing known about what was written: the whole batch is retried
+      if (!writeErrors) throw e; // nothing known about what was written: the journal stays open for compaction to resolve
       for (const we of writeErrors) rejected.set(we.index, we);
     }
 
@@ -121,10 +136,28 @@ export class EventStore {
       else if (err.code === DUPLICATE_KEY) result.duplicates.push(r.doc._id);
       else result.failed.set(r.doc._id, new Error(`insert failed: ${err.errmsg ?? `code ${err.code}`}`));
     });
+    await this.commitJournal(journalId, unique, new Set(result.inserted));
 
     const stored = new Set([...result.inserted, ...result.duplicates]);
     await this.applyTaskFacts(unique.filter((r) => stored.has(r.doc._id)));
     return result;
+  }
+
+  /**
+   * Commits the batch's journal. If compaction sealed it meanwhile (this writer looked dead: the
+   * insert took longer than ABANDONED_JOURNAL_MS), the events it found stored are counted; the
+   * ones this batch stored after that go into a journal of their own.
+   */
+  private async commitJournal(journalId: string, candidates: EventRecord[], inserted: Set<string>): Promise<void> {
+    const skip = candidates.filter((r) => !inserted.has(r.doc._id)).map((r) => r.doc._id);
+    const commit = await this.db.journal.updateOne({ _id: journalId, state: 'open' }, { $set: { state: 'committed', skip } });
+    if (commit.matchedCount === 1) return;
+    const sealed = await this.db.journal.findOne({ _id: journalId });
+    const counted = new Set(sealed?.counted ?? []);
+    const missed = candidates.filter((r) => inserted.has(r.doc._id) && !counted.has(r.doc._id));
+    this.logger.warn(`Ingest batch ${journalId} was sealed by compaction before its commit; ${missed.length} events journaled again`);
+    if (missed.length === 0) return;
+    await this.db.journal.insertOne({ _id: randomUUID(), at: new Date(), state: 'committed', e: JSON.stringify(missed.map((r) => toCompact(factsOf(r.doc)))) });
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { analyticsV1 } from '@aether/contracts';
 import { hasPermissions, principalFrom, RequirePermissions } from '@aether/auth';
 import { ValidationError } from '@aether/service-kit';
-import type { Granularity } from '../events/buckets';
+import { GRANULARITIES, type Granularity } from '../events/buckets';
 import type { EventDoc } from '../events/event-record';
 import { EventListService } from './event-list.service';
 import { scopeFor, type Viewer } from './scope';
@@ -14,11 +14,8 @@ import { resolveRange } from './time-range';
 
 const SERVICE = 'AnalyticsService';
 
-const INTERVALS: Partial<Record<analyticsV1.Interval, Granularity>> = {
-  [analyticsV1.Interval.INTERVAL_MINUTE]: 'minute',
-  [analyticsV1.Interval.INTERVAL_HOUR]: 'hour',
-  [analyticsV1.Interval.INTERVAL_DAY]: 'day',
-};
+// The proto's interval carries the REST values themselves (minute, hour, day).
+const isGranularity = (v: string): v is Granularity => (GRANULARITIES as readonly string[]).includes(v);
 
 function viewerOf(md: Metadata): Viewer {
   const p = principalFrom(md);
@@ -75,11 +72,11 @@ export class AnalyticsGrpcController {
     const scope = scopeFor(viewerOf(md), req.userId);
     const violations = [];
     if (!req.type) violations.push({ field: 'type', message: 'is required (an event type, e.g. task-manager.task.created)' });
-    const g = INTERVALS[req.interval];
+    const g = isGranularity(req.interval) ? req.interval : undefined;
     if (!g) violations.push({ field: 'interval', message: 'must be one of minute, hour, day' });
     if (violations.length > 0 || !g) throw new ValidationError('Invalid time series request', violations);
     const points = await this.timeseries.series(req.type, g, resolveRange(req.from, req.to), scope);
-    return { type: req.type, interval: req.interval, points: points.map((p) => ({ t: p.t.toISOString(), count: String(p.count) })) };
+    return { type: req.type, interval: g, points: points.map((p) => ({ t: p.t.toISOString(), count: String(p.count) })) };
   }
 
   @GrpcMethod(SERVICE, 'ListEvents')

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AnalyticsCollections } from '../events/analytics-collections';
 import { AI_COMPLETION_TYPE, TASK_CREATED_TYPE } from '../events/event-record';
-import { groupSum } from './group-sum';
+import { decodeSlotDoc, scopeKey, SLOT_MS, type EventFacts, type SlotDoc } from '../events/rollup-model';
+import { coverRange, edgeEvents, pieceAt, RollupReader } from './rollup-reader';
 import { userMatch, type Scope } from './scope';
 import type { TimeRange } from './time-range';
 
@@ -14,16 +15,27 @@ export interface SummaryFigures {
   ai: { requests: number; promptTokens: number; completionTokens: number; costUsd: number };
 }
 
-const inRange = (range: TimeRange) => ({ time: { $gte: range.from, $lt: range.to } });
+class Tally {
+  readonly byType = new Map<string, number>();
+  promptTokens = 0;
+  completionTokens = 0;
+  usdNano = 0;
 
-const AI_SUMS = { promptTokens: '$promptTokens', completionTokens: '$completionTokens', costUsd: '$costUsd' } as const;
+  add(e: EventFacts): void {
+    this.byType.set(e.type, (this.byType.get(e.type) ?? 0) + 1);
+    if (e.type === AI_COMPLETION_TYPE) {
+      this.promptTokens += e.promptTokens;
+      this.completionTokens += e.completionTokens;
+      this.usdNano += e.usdNano;
+    }
+  }
+}
 
 /**
- * The summary of a range, aggregated from the stored events themselves (`time` in [from, to),
- * exact to the millisecond). One `$group` per figure, as FerretDB 1.24 computes only the first
- * accumulator of a stage (see groupSum); the pipelines run in parallel. On MongoDB they are index
- * range scans (user_time, type_time, time_id); on FerretDB every non-`_id` filter is a scan of
- * the collection, so latency grows with the events kept (see README.md for figures).
+ * The summary of [from, to), exact to the millisecond, from the rollups plus the not yet folded
+ * tail (RollupReader): day docs for whole hours, hour docs for the partial hours, the edge
+ * minutes' own events at both ends. A 24 h summary reads ~2 day, 2 hour and 2 edge docs, whatever
+ * number of events is stored.
  *
  * Task figures come from the per-task facts:
  * - completed: tasks first seen done within the range;
@@ -33,18 +45,16 @@ const AI_SUMS = { promptTokens: '$promptTokens', completionTokens: '$completionT
  */
 @Injectable()
 export class SummaryService {
-  constructor(private readonly db: AnalyticsCollections) {}
+  constructor(
+    private readonly db: AnalyticsCollections,
+    private readonly reader: RollupReader,
+  ) {}
 
   async summarize(range: TimeRange, scope: Scope, now = new Date()): Promise<SummaryFigures> {
-    const [counts, ai, completed, overdue] = await Promise.all([
-      this.countByType(range, scope),
-      this.aiUsage(range, scope),
-      this.completedTasks(range, scope),
-      this.overdueTasks(range, scope, now),
-    ]);
+    const [tally, completed, overdue] = await Promise.all([this.eventFigures(range, scope), this.completedTasks(range, scope), this.overdueTasks(range, scope, now)]);
     const byType: Record<string, number> = {};
     let events = 0;
-    for (const [type, n] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [type, n] of [...tally.byType].sort(([a], [b]) => a.localeCompare(b))) {
       if (n === 0) continue;
       byType[type] = n;
       events += n;
@@ -57,23 +67,54 @@ export class SummaryService {
       tasks: { created: byType[TASK_CREATED_TYPE] ?? 0, completed, overdue },
       ai: {
         requests: byType[AI_COMPLETION_TYPE] ?? 0,
-        promptTokens: ai.promptTokens,
-        completionTokens: ai.completionTokens,
-        // Float sums of many small costs: round away the binary noise (micro-dollar precision).
-        costUsd: Math.round(ai.costUsd * 1e6) / 1e6,
+        promptTokens: tally.promptTokens,
+        completionTokens: tally.completionTokens,
+        // Kept in nano-USD (integers); answered with micro-dollar precision.
+        costUsd: Math.round(tally.usdNano / 1e3) / 1e6,
       },
     };
   }
 
-  private async countByType(range: TimeRange, scope: Scope): Promise<Map<string, number>> {
-    const rows = await groupSum(this.db.events, { ...inRange(range), ...userMatch(scope) }, '$type', { n: 1 });
-    return new Map([...rows.values()].map(({ key, sums }) => [String(key), sums.n]));
-  }
-
-  private async aiUsage(range: TimeRange, scope: Scope): Promise<{ promptTokens: number; completionTokens: number; costUsd: number }> {
-    const rows = await groupSum(this.db.events, { type: AI_COMPLETION_TYPE, ...inRange(range), ...userMatch(scope) }, null, AI_SUMS);
-    const sums = [...rows.values()][0]?.sums;
-    return { promptTokens: sums?.promptTokens ?? 0, completionTokens: sums?.completionTokens ?? 0, costUsd: sums?.costUsd ?? 0 };
+  private async eventFigures(range: TimeRange, scope: Scope): Promise<Tally> {
+    const from = range.from.getTime();
+    const to = range.to.getTime();
+    const inScope = (e: EventFacts) => scope.userId === undefined || e.userId === scope.userId;
+    const pieces = coverRange(scopeKey(scope.userId), from, to);
+    const snap = await this.reader.snapshot(
+      pieces.map((p) => p.ref),
+      (e) => e.timeMs >= from && e.timeMs < to && inScope(e),
+    );
+    const tally = new Tally();
+    const edgeIds = new Map<string, Set<string>>();
+    for (const p of pieces) {
+      const doc = snap.docs.get(p.ref.id);
+      if (p.kind === 'edge') {
+        const all = edgeEvents(doc);
+        edgeIds.set(p.ref.id, new Set(all.map((e) => e.id)));
+        for (const e of all) if (e.timeMs >= p.from && e.timeMs < p.to && inScope(e)) tally.add(e);
+        continue;
+      }
+      const counts = decodeSlotDoc(p.kind, doc as SlotDoc | undefined);
+      const first = (p.from - p.ref.bucket) / SLOT_MS[p.kind];
+      const last = (p.to - p.ref.bucket) / SLOT_MS[p.kind];
+      for (const [type, slots] of counts.byType) {
+        let n = 0;
+        for (let i = first; i < last; i++) n += slots[i];
+        if (n > 0) tally.byType.set(type, (tally.byType.get(type) ?? 0) + n);
+      }
+      for (let i = first; i < last; i++) {
+        tally.promptTokens += counts.promptTokens[i];
+        tally.completionTokens += counts.completionTokens[i];
+        tally.usdNano += counts.usdNano[i];
+      }
+    }
+    for (const e of snap.tail) {
+      const p = pieceAt(pieces, e.timeMs)!;
+      const folded =
+        p.kind === 'edge' ? edgeIds.get(p.ref.id)!.has(e.id) : ((snap.docs.get(p.ref.id) as SlotDoc | undefined)?.seq ?? 0) >= e.seq;
+      if (!folded) tally.add(e);
+    }
+    return tally;
   }
 
   private completedTasks(range: TimeRange, scope: Scope): Promise<number> {
@@ -85,10 +126,7 @@ export class SummaryService {
     if (until <= range.from) return 0;
     // "closed after it was due" compares two fields, which needs $expr (not in FerretDB 1.x): the
     // comparison is done here over the tasks due in the range, reading two fields of each.
-    const due = this.db.tasks.find(
-      { dueAt: { $gte: range.from, $lt: until }, ...userMatch(scope) },
-      { projection: { dueAt: 1, closedAt: 1 } },
-    );
+    const due = this.db.tasks.find({ dueAt: { $gte: range.from, $lt: until }, ...userMatch(scope) }, { projection: { dueAt: 1, closedAt: 1 } });
     let overdue = 0;
     for await (const t of due) {
       if (!t.closedAt || (t.dueAt && t.closedAt.getTime() > t.dueAt.getTime())) overdue += 1;

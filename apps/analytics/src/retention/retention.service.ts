@@ -1,54 +1,63 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicJob } from '@aether/service-kit';
 import { AnalyticsEnv } from '../config/analytics.env';
 import { AnalyticsCollections } from '../events/analytics-collections';
+import { CompactionService } from '../events/compaction.service';
+import { retentionCutoff } from '../events/rollup-model';
+import { RollupStore } from '../events/rollup-store';
 
 export interface PurgeResult {
   events: number;
   tasks: number;
+  rollups: number;
 }
 
+/** Sealed journals are kept this long after folding (a late commit of their writer reads them). */
+const FOLDED_JOURNAL_KEEP_MS = 86_400_000;
+
 /**
- * Deletes what is older than ANALYTICS_RETENTION_DAYS, at start-up and then every
- * ANALYTICS_RETENTION_SWEEP_MS. Works on FerretDB (no TTL indexes there) and MongoDB alike; with
- * several replicas each runs it, which is harmless (deletes are idempotent). The figures are
- * aggregated from the events, so they shrink with them and never disagree.
+ * Deletes what lies before the retention cutoff (whole UTC days older than
+ * ANALYTICS_RETENTION_DAYS), at start-up and then every ANALYTICS_RETENTION_SWEEP_MS: raw events,
+ * task facts and the rollup docs of those days together, under the compaction lease, so no
+ * compaction pass folds into a day being deleted (compaction drops events older than the cutoff
+ * itself). Works on FerretDB (no TTL indexes there) and MongoDB alike; one replica does it.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly job: PeriodicJob;
 
   constructor(
     private readonly db: AnalyticsCollections,
+    private readonly rollups: RollupStore,
+    private readonly compaction: CompactionService,
     private readonly env: AnalyticsEnv,
-  ) {}
+  ) {
+    this.job = new PeriodicJob({ name: 'analytics-retention', intervalMs: env.ANALYTICS_RETENTION_SWEEP_MS, run: () => this.purge() });
+  }
 
   onApplicationBootstrap(): void {
-    const sweep = () => {
-      this.running ??= this.purge()
-        .catch((e) => this.logger.warn(`Retention delete failed (will retry): ${(e as Error).message}`))
-        .finally(() => (this.running = undefined));
-    };
-    sweep();
-    this.timer = setInterval(sweep, this.env.ANALYTICS_RETENTION_SWEEP_MS);
-    this.timer.unref();
+    this.job.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job.stop();
   }
 
-  async purge(now = new Date()): Promise<PurgeResult> {
-    const cutoff = new Date(now.getTime() - this.env.ANALYTICS_RETENTION_DAYS * 86_400_000);
-    const [events, tasks] = await Promise.all([
-      this.db.events.deleteMany({ time: { $lt: cutoff } }),
-      this.db.tasks.deleteMany({ lastEventAt: { $lt: cutoff } }),
-    ]);
-    const result = { events: events.deletedCount, tasks: tasks.deletedCount };
-    if (result.events + result.tasks > 0) {
-      this.logger.log(`Retention: deleted ${result.events} events, ${result.tasks} task facts before ${cutoff.toISOString()}`);
+  /** Resolves to undefined when another replica holds the lease (it purges then). */
+  async purge(now = new Date()): Promise<PurgeResult | undefined> {
+    const cutoff = retentionCutoff(now, this.env.ANALYTICS_RETENTION_DAYS);
+    const result = await this.compaction.exclusive(async () => {
+      const [events, tasks, rollups] = await Promise.all([
+        this.db.events.deleteMany({ time: { $lt: cutoff } }),
+        this.db.tasks.deleteMany({ lastEventAt: { $lt: cutoff } }),
+        this.rollups.purgeBefore(cutoff),
+        this.db.journal.deleteMany({ state: 'folded', at: { $lt: new Date(now.getTime() - FOLDED_JOURNAL_KEEP_MS) } }),
+      ]);
+      return { events: events.deletedCount, tasks: tasks.deletedCount, rollups };
+    });
+    if (result && result.events + result.tasks + result.rollups > 0) {
+      this.logger.log(`Retention: deleted ${result.events} events, ${result.tasks} task facts, ${result.rollups} rollup docs before ${cutoff.toISOString()}`);
     }
     return result;
   }

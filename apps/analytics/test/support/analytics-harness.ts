@@ -2,13 +2,15 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as amqp from 'amqplib';
 import { protoFile, protoRoot, PROTO_LOADER_OPTIONS } from '@aether/contracts';
-import { createTempMongoDatabase, createTempVhost, freePort, TestIdentities, type TempResource, type TestUser } from '@aether/testing';
+import { createTempMongoDatabase, createTempVhost, startTestService, TestIdentities, type TempResource, type TestService, type TestUser } from '@aether/testing';
 import type { INestApplication } from '@nestjs/common';
+import type { AnalyticsEnv } from '../../src/config/analytics.env';
+import { analyticsService } from '../../src/service';
 
 type Unary = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: any) => void) => void;
 
 /**
- * The analytics service running in this process (the real AppModule through bootstrapService)
+ * The analytics service running in this process (its production service definition)
  * against a throw-away FerretDB database and RabbitMQ vhost, plus a gRPC client and a publisher.
  */
 export class AnalyticsHarness {
@@ -17,6 +19,7 @@ export class AnalyticsHarness {
   /** Stands in for the security service: its JWKS is AUTH_JWKS_URL; `identities.user(role, id)` makes callers. */
   identities!: TestIdentities;
   app!: INestApplication;
+  private service?: TestService<AnalyticsEnv>;
   private client!: grpc.Client & Record<string, Unary>;
   private amqpConn?: amqp.ChannelModel;
   private channel?: amqp.ConfirmChannel;
@@ -27,23 +30,17 @@ export class AnalyticsHarness {
       createTempVhost('analytics'),
       new TestIdentities().start(),
     ]);
-    const grpcPort = await freePort();
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      MONGODB_URL: this.mongo.url,
-      RABBITMQ_URL: this.vhost.url,
-      AUTH_JWKS_URL: this.identities.jwksUrl,
-      GRPC_PORT: String(grpcPort),
-      HTTP_PORT: String(await freePort()),
-      BIND_HOST: '127.0.0.1',
-      SHUTDOWN_GRACE_MS: '10000',
-      ...env,
+    this.service = await startTestService(analyticsService, {
+      env: {
+        LOG_LEVEL: 'warn',
+        MONGODB_URL: this.mongo.url,
+        RABBITMQ_URL: this.vhost.url,
+        AUTH_JWKS_URL: this.identities.jwksUrl,
+        ...env,
+      },
     });
-    // Imported only now: ServiceKitModule.forRoot reads process.env when app.module is loaded.
-    const { bootstrapService } = await import('@aether/service-kit');
-    const { AppModule } = await import('../../src/app.module');
-    this.app = (await bootstrapService({ name: 'analytics', module: AppModule, grpc: 'analytics' })).app;
+    this.app = this.service.app;
+    const grpcPort = this.service.grpcPort!;
 
     const def = protoLoader.loadSync(protoFile('analytics'), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const pkg = grpc.loadPackageDefinition(def) as any;
@@ -52,7 +49,7 @@ export class AnalyticsHarness {
   }
 
   get<T>(token: { new (...a: any[]): T } | string | symbol): T {
-    return this.app.get(token as any, { strict: false });
+    return this.service!.get(token);
   }
 
   /** Calls an RPC as `caller`; with `null`, without any credential. */
@@ -81,7 +78,7 @@ export class AnalyticsHarness {
     this.client?.close();
     await this.channel?.close().catch(() => undefined);
     await this.amqpConn?.close().catch(() => undefined);
-    await this.app?.close();
+    await this.service?.close();
     await Promise.all([this.mongo?.drop(), this.vhost?.drop(), this.identities?.stop()]);
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { analyticsV1 } from '@aether/contracts';
@@ -15,14 +15,7 @@ import {
   SummaryQueryDto,
   TimeseriesDto,
   TimeseriesQueryDto,
-  type IntervalName,
 } from './analytics.dto';
-
-const TO_PROTO_INTERVAL: Record<IntervalName, analyticsV1.Interval> = {
-  minute: analyticsV1.Interval.INTERVAL_MINUTE,
-  hour: analyticsV1.Interval.INTERVAL_HOUR,
-  day: analyticsV1.Interval.INTERVAL_DAY,
-};
 
 // int64 arrives as a decimal string (forceLong=string); REST answers numbers.
 const n = (v: string | number | undefined): number => Number(v ?? 0);
@@ -76,6 +69,7 @@ export class AnalyticsController {
 
   @Get('summary')
   @RequirePermissions('analytics:read')
+  @ApiOperation({ summary: 'Event totals by type, tasks and AI usage over a time range' })
   @ApiOkResponse({ type: SummaryDto })
   async summary(@Query() q: SummaryQueryDto, @CallMetadata() md: Metadata): Promise<SummaryDto> {
     const res = await firstValueFrom(this.analytics.getSummary({ from: q.from ?? '', to: q.to ?? '', userId: q.userId ?? '' }, md));
@@ -84,11 +78,12 @@ export class AnalyticsController {
 
   @Get('timeseries')
   @RequirePermissions('analytics:read')
+  @ApiOperation({ summary: 'Counts of one event type per minute, hour or day' })
   @ApiOkResponse({ type: TimeseriesDto })
   async timeseries(@Query() q: TimeseriesQueryDto, @CallMetadata() md: Metadata): Promise<TimeseriesDto> {
     const res = await firstValueFrom(
       this.analytics.getTimeseries(
-        { type: q.type, interval: TO_PROTO_INTERVAL[q.interval], from: q.from ?? '', to: q.to ?? '', userId: q.userId ?? '' },
+        { type: q.type, interval: q.interval, from: q.from ?? '', to: q.to ?? '', userId: q.userId ?? '' },
         md,
       ),
     );
@@ -97,6 +92,7 @@ export class AnalyticsController {
 
   @Get('events')
   @RequirePermissions('analytics:read:all')
+  @ApiOperation({ summary: 'List stored events, newest first (admin)' })
   @ApiOkResponse({ type: StoredEventPage })
   async events(@Query() q: EventsQueryDto, @CallMetadata() md: Metadata): Promise<Page<StoredEventDto>> {
     const res = await firstValueFrom(

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { securityV1 } from '@aether/contracts';
@@ -35,6 +35,7 @@ export class ApiKeysController {
 
   @Post()
   @Idempotent()
+  @ApiOperation({ summary: 'Create an API key (its secret is shown only in this answer)' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   async create(@Body() dto: CreateApiKeyDto, @CallMetadata() md: Metadata): Promise<CreatedApiKeyDto> {
     const k = await firstValueFrom(
@@ -52,6 +53,7 @@ export class ApiKeysController {
   }
 
   @Get()
+  @ApiOperation({ summary: "List the caller's API keys (never their secrets)" })
   @ApiOkResponse({ type: ApiKeyPage })
   async list(@Query() q: PageQueryDto, @CallMetadata() md: Metadata): Promise<Page<ApiKeyDto>> {
     return toPage(await firstValueFrom(this.security.listApiKeys({ page: pageRequest(q) }, md)), toApiKey);
@@ -59,6 +61,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key' })
   @ApiNoContentResponse({ description: 'Revoked; the key stops working at once' })
   @ApiNotFoundResponse({ type: ProblemDto })
   async revoke(@Param('id', uuidPipe) id: string, @CallMetadata() md: Metadata): Promise<void> {

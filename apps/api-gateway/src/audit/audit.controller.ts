@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { firstValueFrom } from 'rxjs';
@@ -59,6 +59,7 @@ export class AuditController {
   constructor(@InjectGrpcClient('security') private readonly security: securityV1.SecurityServiceClient) {}
 
   @Get()
+  @ApiOperation({ summary: 'List security audit events, newest first (admin)' })
   @ApiOkResponse({ type: AuditEventPage })
   async list(@Query() q: AuditQueryDto, @CallMetadata() md: Metadata): Promise<Page<AuditEventDto>> {
     const res = await firstValueFrom(this.security.listAuditEvents({ page: pageRequest(q), type: q.type ?? '' }, md));

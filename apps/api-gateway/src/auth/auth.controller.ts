@@ -1,12 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { securityV1 } from '@aether/contracts';
 import { InjectGrpcClient } from '@aether/service-kit';
-import { Public } from '@aether/auth';
 import { CallMetadata } from '../http/call-metadata';
-import { ApiAuthenticated, ApiProblems, ProblemDto } from '../http/openapi';
+import { ApiAuthenticated, ApiProblems, ProblemDto, PublicRoute } from '../http/openapi';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { LoginDto, MeDto, RefreshTokenDto, RegisterDto, TokenPairDto, UserDto } from './auth.dto';
@@ -20,7 +19,8 @@ export class AuthController {
   constructor(@InjectGrpcClient('security') private readonly security: securityV1.SecurityServiceClient) {}
 
   @Post('register')
-  @Public()
+  @PublicRoute()
+  @ApiOperation({ summary: 'Create an account' })
   @RateLimit('auth')
   @Idempotent()
   @ApiCreatedResponse({ type: UserDto, description: 'The new account (role developer)' })
@@ -31,10 +31,11 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  @Public()
+  @PublicRoute()
+  @ApiOperation({ summary: 'Log in: exchange email and password for a token pair' })
   @RateLimit('auth')
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({ type: ProblemDto, description: 'INVALID_CREDENTIALS' })
+  @ApiUnauthorizedResponse({ type: ProblemDto, description: 'INVALID_CREDENTIALS (the same answer for an unknown email and a wrong password)' })
   async login(
     @Body() dto: LoginDto,
     @Ip() ip: string,
@@ -49,7 +50,8 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(200)
-  @Public()
+  @PublicRoute()
+  @ApiOperation({ summary: 'Rotate a refresh token into a new token pair' })
   @ApiOkResponse({ type: TokenPairDto, description: 'A new pair; the presented refresh token is spent' })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_REUSED (the whole login family is revoked) or invalid token' })
   async refresh(@Body() dto: RefreshTokenDto, @Ip() ip: string, @CallMetadata() md: Metadata): Promise<TokenPairDto> {
@@ -58,7 +60,8 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @Public()
+  @PublicRoute()
+  @ApiOperation({ summary: 'Log out: revoke the login family of a refresh token' })
   @ApiNoContentResponse({ description: 'The login family of this refresh token is revoked' })
   async logout(@Body() dto: RefreshTokenDto, @CallMetadata() md: Metadata): Promise<void> {
     await firstValueFrom(this.security.logout({ refreshToken: dto.refreshToken }, md));
@@ -66,6 +69,7 @@ export class AuthController {
 
   @Get('me')
   @ApiAuthenticated()
+  @ApiOperation({ summary: 'The caller: profile, roles and permissions' })
   @ApiOkResponse({ type: MeDto })
   async me(@CallMetadata() md: Metadata): Promise<MeDto> {
     return toMe(await firstValueFrom(this.security.getMe({}, md)));

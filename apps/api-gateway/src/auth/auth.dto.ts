@@ -1,9 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmailAddress } from '@aether/service-kit';
+import { IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @MaxLength(254) @IsEmail({}, { message: 'must be an email address' })
+  @MaxLength(254) @IsEmailAddress({ message: 'must be an email address' })
   email!: string;
 
   @ApiProperty({ minLength: 10, maxLength: 256, example: 'correct horse battery' })
@@ -17,7 +18,7 @@ export class RegisterDto {
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @MaxLength(254) @IsEmail({}, { message: 'must be an email address' })
+  @MaxLength(254) @IsEmailAddress({ message: 'must be an email address' })
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery' })

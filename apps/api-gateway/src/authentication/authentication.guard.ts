@@ -13,7 +13,7 @@ import { extractCredential } from './credentials';
 /**
  * First of the gateway's app-wide guards: every route needs a credential unless it is marked
  * `@Public()`. Sets `request.principal`, which PermissionsGuard, the rate limiter, idempotency
- * and `@CurrentPrincipal()` / `@CallMetadata()` read.
+ * and `@CallMetadata()` read.
  *
  * Failed authentications spend the client IP's anonymous rate-limit budget, so nobody can use
  * the gateway to hammer security with guessed keys or forged tokens.

@@ -1,3 +1,4 @@
+import { AuthEnv } from '@aether/auth';
 import { BaseEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
@@ -6,7 +7,7 @@ import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength, 
  * Environment of the api-gateway, validated at start-up by the service kit (a bad value stops the
  * process naming the variable). Every default is listed in apps/api-gateway/README.md.
  */
-export class GatewayEnv extends BaseEnv {
+export class GatewayEnv extends AuthEnv(BaseEnv) {
   /** The gateway has no gRPC server; its public REST API and /healthz live on HTTP_PORT. */
   HTTP_PORT = 8080;
 
@@ -30,10 +31,8 @@ export class GatewayEnv extends BaseEnv {
   @IsString() @IsNotEmpty() DOCKER_MANAGER_GRPC_URL = '127.0.0.1:50057';
   @IsString() @IsNotEmpty() RAG_GRPC_URL = '127.0.0.1:50058';
 
-  /** Where the access-token verification keys are published (security's management port). */
-  @IsString() @IsNotEmpty() AUTH_JWKS_URL = 'http://127.0.0.1:9101/.well-known/jwks.json';
-  @IsString() @IsNotEmpty() AUTH_ISSUER = 'aether-security';
-  @IsString() @IsNotEmpty() AUTH_AUDIENCE = 'aether';
+  /** Where the access-token verification keys are published (security's management port); AuthEnv validates it. */
+  AUTH_JWKS_URL = 'http://127.0.0.1:9101/.well-known/jwks.json';
 
   /** Authenticated callers: points per window, per user id (a JWT and all the user's API keys). */
   @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_DEFAULT_POINTS = 600;

@@ -25,14 +25,8 @@ const securityClient = GrpcClientsModule.register(['security']);
 @Module({
   imports: [
     securityClient,
-    AuthModule.forRootAsync({
-      inject: [GatewayEnv],
-      useFactory: (env: GatewayEnv) => ({
-        issuer: env.AUTH_ISSUER,
-        audience: env.AUTH_AUDIENCE,
-        jwksUrl: env.AUTH_JWKS_URL,
-      }),
-    }),
+    // AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE from GatewayEnv (AuthEnv).
+    AuthModule.forRoot(),
   ],
   providers: [
     RedisConnection,

@@ -1,14 +1,14 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import type { FastifyRequest } from 'fastify';
-import { forwardAuthMetadata, type Principal } from '@aether/auth';
-
-/** Forwarded on every upstream call so logs of all hops share the id. */
-const REQUEST_ID_METADATA = 'x-request-id';
-/** The client as the gateway sees it (TRUST_PROXY applied), for upstream audit logs. */
-export const CLIENT_IP_METADATA = 'x-client-ip';
-export const USER_AGENT_METADATA = 'x-user-agent';
-const USER_AGENT_MAX = 512;
+import {
+  CLIENT_IP_METADATA,
+  forwardAuthMetadata,
+  normaliseUserAgent,
+  REQUEST_ID_METADATA,
+  USER_AGENT_METADATA,
+  type Principal,
+} from '@aether/auth';
 
 export type GatewayRequest = FastifyRequest & { principal?: Principal };
 
@@ -27,10 +27,9 @@ export function callMetadataFor(request: GatewayRequest): Metadata {
 }
 
 /** The User-Agent, bounded and stripped of characters that are not legal in gRPC metadata. */
-function userAgentOf(request: GatewayRequest): string {
+function userAgentOf(request: GatewayRequest): string | undefined {
   const raw = request.headers['user-agent'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return (value ?? '').replace(/[^\x20-\x7e]/g, '').trim().slice(0, USER_AGENT_MAX);
+  return normaliseUserAgent(Array.isArray(raw) ? raw[0] : raw);
 }
 
 /** Handler parameter: `@CallMetadata() md: Metadata`, passed as the 2nd argument of a client call. */

@@ -1,9 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-
-export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
+import { DEFAULT_PAGE_LIMIT, MAX_CURSOR_LENGTH, MAX_PAGE_LIMIT } from '@aether/service-kit';
 
 /** `?limit=&cursor=` of every list endpoint; extend it for lists with filters. */
 export class PageQueryDto {
@@ -14,7 +12,7 @@ export class PageQueryDto {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
-  @IsOptional() @MaxLength(1024) @IsString()
+  @IsOptional() @MaxLength(MAX_CURSOR_LENGTH) @IsString()
   cursor?: string;
 }
 

@@ -1,20 +1,21 @@
 import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
-import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   ConflictError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitedError,
+  statusDetailsMetadata,
   UnauthenticatedError,
   ValidationError,
+  type StatusDetails,
 } from '@aether/service-kit';
-import { IdempotencyKeyReusedError } from '../idempotency/idempotency.store';
+import { IdempotencyKeyReusedError, IdempotencyRequestInProgressError } from '../idempotency/idempotency.store';
 import { MalformedJsonError } from './json-body-parser';
 import { toProblem } from './problem-details';
 
-function grpcError(code: number, details: string, trailers: Record<string, string> = {}) {
-  const metadata = new Metadata();
-  for (const [k, v] of Object.entries(trailers)) metadata.set(k, v);
+function grpcError(code: number, details: string, status: Omit<StatusDetails, 'grpcCode' | 'message'> = {}) {
+  const metadata = statusDetailsMetadata({ grpcCode: code, message: details, ...status });
   return Object.assign(new Error(`${code} ${details}`), { code, details, metadata });
 }
 
@@ -48,9 +49,17 @@ describe('toProblem', () => {
 
   it('adds WWW-Authenticate to every 401', () => {
     expect(toProblem(new UnauthenticatedError('TOKEN_EXPIRED', 'expired'), 'r').headers['www-authenticate']).toMatch(/^Bearer/);
-    expect(toProblem(grpcError(GrpcStatus.UNAUTHENTICATED, 'bad', { 'x-error-code': 'INVALID_CREDENTIALS' }), 'r').headers).toEqual({
+    expect(toProblem(grpcError(GrpcStatus.UNAUTHENTICATED, 'bad', { reason: 'INVALID_CREDENTIALS' }), 'r').headers).toEqual({
       'www-authenticate': 'Bearer realm="aether"',
     });
+  });
+
+  it('adds Retry-After to a 409 for an idempotent request still in flight', () => {
+    const p = toProblem(new IdempotencyRequestInProgressError(), 'r');
+    expect(p.body.status).toBe(409);
+    expect(p.body.code).toBe('IDEMPOTENCY_REQUEST_IN_PROGRESS');
+    expect(p.headers['retry-after']).toBe('1');
+    expect(toProblem(new ConflictError('EMAIL_TAKEN', 'taken'), 'r').headers).toEqual({});
   });
 
   it('adds Retry-After to rate-limit errors', () => {
@@ -58,7 +67,7 @@ describe('toProblem', () => {
     expect(p.body.status).toBe(429);
     expect(p.body.code).toBe('RATE_LIMITED');
     expect(p.headers['retry-after']).toBe('7');
-    const g = toProblem(grpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'locked', { 'x-error-code': 'LOGIN_LOCKED', 'x-retry-after': '30' }), 'r');
+    const g = toProblem(grpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'locked', { reason: 'LOGIN_LOCKED', retryAfterSeconds: 30 }), 'r');
     expect(g.headers['retry-after']).toBe('30');
   });
 
@@ -77,11 +86,11 @@ describe('toProblem', () => {
       expect(toProblem(grpcError(code, 'x'), 'r').body.status).toBe(http);
     });
 
-    it('keeps the stable code and field violations from the trailers', () => {
+    it('keeps the stable code and field violations from grpc-status-details-bin', () => {
       const p = toProblem(
         grpcError(GrpcStatus.INVALID_ARGUMENT, 'bad scopes', {
-          'x-error-code': 'VALIDATION_FAILED',
-          'x-field-violations': JSON.stringify([{ field: 'scopes.0', message: 'unknown permission' }]),
+          reason: 'VALIDATION_FAILED',
+          violations: [{ field: 'scopes.0', message: 'unknown permission' }],
         }),
         'r',
       );

@@ -59,8 +59,10 @@ const CODE_BY_STATUS: Record<number, string> = {
 /** Client-facing wording for HTTP-level failures; Fastify's own messages name internals. */
 const DETAIL_BY_STATUS: Record<number, string> = {
   404: 'There is no such resource',
+  408: 'The request was not received in time',
   413: 'The request body is too large',
   415: 'Unsupported content type: send application/json',
+  431: 'The request line and headers are too large',
 };
 
 export function problemType(code: string): string {
@@ -123,6 +125,13 @@ function fromHttpException(err: HttpException): Mapped {
   return { status, code, detail, unexpected: status >= 500 };
 }
 
+/** Errors that tell the client when to try again (rate limits, an idempotent request in flight). */
+function retryAfterOf(err: DomainError): number | undefined {
+  if (err instanceof RateLimitedError) return err.retryAfterSeconds;
+  const seconds = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
 function map(err: unknown): Mapped {
   if (err instanceof DomainError) {
     // A few gateway-only errors have no gRPC equivalent (422) and state their HTTP status.
@@ -132,7 +141,7 @@ function map(err: unknown): Mapped {
       code: err.code,
       detail: err.message,
       errors: err.violations.length ? err.violations : undefined,
-      retryAfterSeconds: err instanceof RateLimitedError ? err.retryAfterSeconds : undefined,
+      retryAfterSeconds: retryAfterOf(err),
     };
   }
   if (isGrpcServiceError(err)) {

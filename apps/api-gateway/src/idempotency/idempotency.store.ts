@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ra
 import type Redis from 'ioredis';
 import { ConflictError, DomainError, UnavailableError } from '@aether/service-kit';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { JsonTooDeepError, MAX_JSON_DEPTH } from '../http/json-body-parser';
 
 /** Same Idempotency-Key with a different request body → 422. */
 export class IdempotencyKeyReusedError extends DomainError {
@@ -10,6 +11,21 @@ export class IdempotencyKeyReusedError extends DomainError {
   readonly httpStatus = 422;
   constructor() {
     super('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
+  }
+}
+
+/** Seconds a client is told to wait (Retry-After) before retrying a request still in flight. */
+export const IN_PROGRESS_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A request with this Idempotency-Key is still being processed → 409 with Retry-After, as the
+ * IETF Idempotency-Key draft (draft-ietf-httpapi-idempotency-key-header) describes: the retry
+ * then gets the stored answer.
+ */
+export class IdempotencyRequestInProgressError extends ConflictError {
+  readonly retryAfterSeconds = IN_PROGRESS_RETRY_AFTER_SECONDS;
+  constructor() {
+    super('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly');
   }
 }
 
@@ -50,15 +66,20 @@ export interface IdempotencyClaim {
   sealKey: Buffer;
 }
 
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` count as the same body. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted, so `{a,b}` and `{b,a}` count as the same body. Recursive, so it
+ * refuses what the gateway's JSON parser never lets through (nesting over MAX_JSON_DEPTH) rather
+ * than overflow the stack.
+ */
+export function canonicalJson(value: unknown, depth = 0): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (depth >= MAX_JSON_DEPTH) throw new JsonTooDeepError(MAX_JSON_DEPTH);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(',')}]`;
   const entries = Object.keys(value as object)
     .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
     .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], depth + 1)}`);
   return `{${entries.join(',')}}`;
 }
 
@@ -121,16 +142,11 @@ export class IdempotencyStore {
       if (raw === null) continue; // expired or released between SET and GET: try to take it again
       const existing = JSON.parse(raw) as StoredRecord;
       if (!sameHex(existing.fingerprint, fingerprint)) throw new IdempotencyKeyReusedError();
-      if (existing.state === 'pending') {
-        throw new ConflictError(
-          'IDEMPOTENCY_REQUEST_IN_PROGRESS',
-          'A request with this Idempotency-Key is still being processed; retry shortly',
-        );
-      }
+      if (existing.state === 'pending') throw new IdempotencyRequestInProgressError();
       const answer = open(existing.sealed, sealKey, redisKey);
       return { kind: 'replay', status: answer.status, body: answer.body, headers: answer.headers };
     }
-    throw new ConflictError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is being processed');
+    throw new IdempotencyRequestInProgressError();
   }
 
   /** Stores the answer, encrypted; `headers` are the few that belong to it (Location, ETag). */

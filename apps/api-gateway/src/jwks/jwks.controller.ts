@@ -1,13 +1,12 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { securityV1 } from '@aether/contracts';
 import { InjectGrpcClient } from '@aether/service-kit';
-import { Public } from '@aether/auth';
 import { CallMetadata } from '../http/call-metadata';
-import { ApiProblems } from '../http/openapi';
+import { ApiProblems, PublicRoute } from '../http/openapi';
 
 /** A JWK with proto3's empty strings (fields of other key types) left out. */
 export function toJwk(k: securityV1.Jwk): Record<string, string> {
@@ -39,7 +38,8 @@ export class JwksController {
   constructor(@InjectGrpcClient('security') private readonly security: securityV1.SecurityServiceClient) {}
 
   @Get('jwks.json')
-  @Public()
+  @PublicRoute()
+  @ApiOperation({ summary: 'Public keys that verify access tokens (JWKS)' })
   @ApiOkResponse({ type: JwksDto, description: 'JSON Web Key Set (RFC 7517)' })
   async jwks(
     @CallMetadata() md: Metadata,

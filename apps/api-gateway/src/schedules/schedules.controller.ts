@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
+import type { FastifyRequest } from 'fastify';
 import { firstValueFrom } from 'rxjs';
 import type { taskManagerV1 } from '@aether/contracts';
 import { InjectGrpcClient } from '@aether/service-kit';
@@ -11,6 +12,7 @@ import { orNull, Page, PageOf, PageQueryDto, pageRequest, toPage } from '../http
 import { uuidPipe } from '../http/uuid-param';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { toTask } from '../tasks/task.mapping';
+import { requireJsonBody } from '../tasks/required-body';
 import { TaskDto } from '../tasks/tasks.dto';
 import { CreateScheduleDto, ScheduleDto, UpdateScheduleDto } from './schedules.dto';
 
@@ -47,6 +49,7 @@ export class SchedulesController {
   @Post()
   @Idempotent()
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: 'Create a cron schedule that creates a task at each due time' })
   @ApiCreatedResponse({ type: ScheduleDto })
   async create(@Body() dto: CreateScheduleDto, @CallMetadata() md: Metadata): Promise<ScheduleDto> {
     const t = dto.task;
@@ -72,6 +75,7 @@ export class SchedulesController {
 
   @Get()
   @RequirePermissions('tasks:read')
+  @ApiOperation({ summary: 'List schedules' })
   @ApiOkResponse({ type: SchedulePage })
   async list(@Query() q: PageQueryDto, @CallMetadata() md: Metadata): Promise<Page<ScheduleDto>> {
     return toPage(await firstValueFrom(this.tm.listSchedules({ page: pageRequest(q) }, md)), toSchedule);
@@ -79,6 +83,7 @@ export class SchedulesController {
 
   @Get(':id')
   @RequirePermissions('tasks:read')
+  @ApiOperation({ summary: 'Get a schedule' })
   @ApiOkResponse({ type: ScheduleDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   async get(@Param('id', uuidPipe) id: string, @CallMetadata() md: Metadata): Promise<ScheduleDto> {
@@ -87,9 +92,16 @@ export class SchedulesController {
 
   @Patch(':id')
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: 'Enable or disable a schedule' })
   @ApiOkResponse({ type: ScheduleDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  async update(@Param('id', uuidPipe) id: string, @Body() dto: UpdateScheduleDto, @CallMetadata() md: Metadata): Promise<ScheduleDto> {
+  async update(
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: UpdateScheduleDto,
+    @Req() req: FastifyRequest,
+    @CallMetadata() md: Metadata,
+  ): Promise<ScheduleDto> {
+    requireJsonBody(req.body);
     const s = await firstValueFrom(
       this.tm.updateSchedule({ id, enabled: dto.enabled, name: dto.name, cron: dto.cron, timezone: dto.timezone }, md),
     );
@@ -99,6 +111,7 @@ export class SchedulesController {
   @Delete(':id')
   @HttpCode(204)
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: 'Delete a schedule' })
   @ApiNoContentResponse({ description: 'Deleted; tasks it created stay' })
   @ApiNotFoundResponse({ type: ProblemDto })
   async remove(@Param('id', uuidPipe) id: string, @CallMetadata() md: Metadata): Promise<void> {
@@ -108,6 +121,7 @@ export class SchedulesController {
   @Post(':id/run')
   @Idempotent()
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: "Run a schedule now: create its task at once" })
   @ApiCreatedResponse({ type: TaskDto, description: 'The task the schedule created now' })
   @ApiNotFoundResponse({ type: ProblemDto })
   async run(@Param('id', uuidPipe) id: string, @CallMetadata() md: Metadata): Promise<TaskDto> {

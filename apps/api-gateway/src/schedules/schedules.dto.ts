@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
+  IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
@@ -28,8 +29,8 @@ export class CreateScheduleDto {
   @MaxLength(200) @IsString()
   cron!: string;
 
-  @ApiPropertyOptional({ description: 'IANA time zone the cron expression is read in', default: 'UTC', example: 'Europe/Berlin' })
-  @IsOptional() @MaxLength(64) @IsString()
+  @ApiPropertyOptional({ description: 'IANA time zone the cron expression is read in; absent: UTC', default: 'UTC', example: 'Europe/Berlin' })
+  @IsOptional() @MaxLength(64) @IsNotEmpty({ message: 'must be an IANA time zone, e.g. Europe/Berlin (leave it out for UTC)' }) @IsString()
   timezone?: string;
 
   @ApiProperty({ type: TaskTemplateDto })

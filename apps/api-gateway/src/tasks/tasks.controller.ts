@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiPreconditionFailedResponse,
   ApiResponse,
   ApiTags,
@@ -21,6 +22,7 @@ import { Page, PageOf, pageRequest, toPage } from '../http/pagination';
 import { uuidPipe } from '../http/uuid-param';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { etagOf, expectedVersion, ifNoneMatchHits } from './etag';
+import { requireJsonBody } from './required-body';
 import { toTask } from './task.mapping';
 import { CreateTaskDto, ListTasksQueryDto, TaskDto, UpdateTaskDto } from './tasks.dto';
 
@@ -43,6 +45,7 @@ export class TasksController {
   @Post()
   @Idempotent()
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: 'Create a task' })
   @ApiCreatedResponse({ type: TaskDto })
   async create(@Body() dto: CreateTaskDto, @CallMetadata() md: Metadata): Promise<TaskDto> {
     const task = await firstValueFrom(
@@ -63,6 +66,7 @@ export class TasksController {
 
   @Get()
   @RequirePermissions('tasks:read')
+  @ApiOperation({ summary: 'List tasks with filters, sorted, one page at a time' })
   @ApiOkResponse({ type: TaskPage })
   async list(@Query() q: ListTasksQueryDto, @CallMetadata() md: Metadata): Promise<Page<TaskDto>> {
     const res = await firstValueFrom(
@@ -86,8 +90,9 @@ export class TasksController {
 
   @Get(':id')
   @RequirePermissions('tasks:read')
+  @ApiOperation({ summary: 'Get a task' })
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag you hold; 304 with no body when the task has not changed' })
-  @ApiOkResponse({ type: TaskDto, headers: { ETag: { description: 'The task version, for If-Match' } } })
+  @ApiOkResponse({ type: TaskDto, headers: { ETag: { description: 'The task version, for If-Match', schema: { type: 'string' } } } })
   @ApiResponse({ status: 304, description: 'Not modified: If-None-Match matches the current ETag' })
   @ApiNotFoundResponse({ type: ProblemDto })
   async get(
@@ -108,8 +113,9 @@ export class TasksController {
 
   @Patch(':id')
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: 'Change some fields of a task' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'The ETag (version) you last saw; 412 VERSION_CONFLICT when the task changed since' })
-  @ApiOkResponse({ type: TaskDto, headers: { ETag: { description: 'The new version' } } })
+  @ApiOkResponse({ type: TaskDto, headers: { ETag: { description: 'The new version', schema: { type: 'string' } } } })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiPreconditionFailedResponse({ type: ProblemDto, description: 'VERSION_CONFLICT: If-Match is stale' })
   async update(
@@ -119,6 +125,7 @@ export class TasksController {
     @CallMetadata() md: Metadata,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskDto> {
+    requireJsonBody(reply.request.body);
     const task = await firstValueFrom(
       this.tm.updateTask(
         {
@@ -142,6 +149,7 @@ export class TasksController {
   @Delete(':id')
   @HttpCode(204)
   @RequirePermissions('tasks:write')
+  @ApiOperation({ summary: 'Delete a task' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ type: ProblemDto })
   async remove(@Param('id', uuidPipe) id: string, @CallMetadata() md: Metadata): Promise<void> {

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsIn,
+  IsNotEmpty,
   IsOptional,
   IsString,
   IsUUID,
@@ -20,14 +21,20 @@ export const TASK_PRIORITIES = ['low', 'medium', 'high', 'urgent'];
 export const TASK_SORTS = ['createdAt', '-createdAt', 'dueAt', '-dueAt', 'priority', '-priority'];
 const ISO_HINT = 'ISO-8601 date-time with a zone, e.g. 2030-01-31T17:00:00Z';
 
+// Text is stored exactly as sent. The gRPC contract cannot tell "" from "not sent", so an empty
+// string where the REST contract means "none" by null (or by leaving the field out) is refused
+// here instead of silently becoming null.
+const NO_DESCRIPTION = 'must not be empty: send null (or leave it out) for no description';
+const NO_DUE_DATE = `must be an ${ISO_HINT}; null (or leaving it out) means no due date`;
+
 
 export class CreateTaskDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the release notes' })
   @MaxLength(200) @Matches(/\S/, { message: 'must not be empty' }) @IsString()
   title!: string;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
-  @IsOptional() @MaxLength(10000) @IsString()
+  @ApiPropertyOptional({ minLength: 1, maxLength: 10000, nullable: true, type: String, description: 'Stored as sent; null or absent: none' })
+  @IsOptional() @MaxLength(10000) @IsNotEmpty({ message: NO_DESCRIPTION }) @IsString()
   description?: string | null;
 
   @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'medium' })
@@ -39,7 +46,7 @@ export class CreateTaskDto {
   labels?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String, description: ISO_HINT })
-  @IsOptional() @MaxLength(40) @IsString()
+  @IsOptional() @MaxLength(40) @IsNotEmpty({ message: NO_DUE_DATE }) @IsString()
   dueAt?: string | null;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
@@ -47,14 +54,17 @@ export class CreateTaskDto {
   assigneeId?: string | null;
 }
 
-/** PATCH: any subset; `null` clears description, dueAt and assigneeId. */
+/**
+ * PATCH: any subset; `null` clears description, dueAt and assigneeId. A PATCH that changes
+ * nothing (`{}`, or the values the task has) answers the task unchanged: same version, same ETag.
+ */
 export class UpdateTaskDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @IfPresent() @MaxLength(200) @Matches(/\S/, { message: 'must not be empty' }) @IsString()
   title?: string;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
-  @IsOptional() @MaxLength(10000) @IsString()
+  @ApiPropertyOptional({ minLength: 1, maxLength: 10000, nullable: true, type: String, description: 'null removes it' })
+  @IsOptional() @MaxLength(10000) @IsNotEmpty({ message: NO_DESCRIPTION }) @IsString()
   description?: string | null;
 
   @ApiPropertyOptional({ enum: TASK_STATUSES, description: 'Moving to done sets completedAt; moving away clears it' })
@@ -70,7 +80,7 @@ export class UpdateTaskDto {
   labels?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String, description: `${ISO_HINT}; null removes it` })
-  @IsOptional() @MaxLength(40) @IsString()
+  @IsOptional() @MaxLength(40) @IsNotEmpty({ message: NO_DUE_DATE }) @IsString()
   dueAt?: string | null;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'null unassigns' })
@@ -131,5 +141,5 @@ export class TaskDto {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) completedAt!: string | null;
-  @ApiProperty({ description: '1 on create, +1 on every change; also the ETag' }) version!: number;
+  @ApiProperty({ description: '1 on create, +1 on every change (a PATCH that changes nothing keeps it); also the ETag' }) version!: number;
 }

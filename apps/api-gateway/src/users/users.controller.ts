@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import { securityV1 } from '@aether/contracts';
@@ -25,12 +25,14 @@ export class UsersController {
   constructor(@InjectGrpcClient('security') private readonly security: securityV1.SecurityServiceClient) {}
 
   @Get()
+  @ApiOperation({ summary: 'List users (admin)' })
   @ApiOkResponse({ type: UserPage })
   async list(@Query() q: PageQueryDto, @CallMetadata() md: Metadata): Promise<Page<UserDto>> {
     return toPage(await firstValueFrom(this.security.listUsers({ page: pageRequest(q) }, md)), toUser);
   }
 
   @Put(':id/roles')
+  @ApiOperation({ summary: "Replace a user's roles (admin)" })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   async setRoles(@Param('id', uuidPipe) id: string, @Body() dto: SetRolesDto, @CallMetadata() md: Metadata): Promise<UserDto> {

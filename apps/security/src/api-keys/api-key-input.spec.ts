@@ -42,8 +42,19 @@ describe('API key input', () => {
       'expiresAt: must be in the future',
     ]);
     expect(fieldsOf(() => validateApiKeyInput({ name: 'k', expiresAt: 'tomorrow' }, owner, now))).toEqual([
-      'expiresAt: must be an ISO-8601 date-time',
+      'expiresAt: must be an ISO-8601 date-time with a time zone, e.g. 2030-01-31T17:00:00Z',
     ]);
+    // A time without a zone would be read in the server's zone; a bare date is no instant either.
+    for (const expiresAt of ['2025-02-01T00:00:00', '2025-02-01', '2025-02-30T00:00:00Z']) {
+      expect(fieldsOf(() => validateApiKeyInput({ name: 'k', expiresAt }, owner, now))).toHaveLength(1);
+    }
+  });
+
+  it('refuses names PostgreSQL cannot store as sent (NUL, lone surrogate) and counts characters, not UTF-16 units', () => {
+    expect(fieldsOf(() => validateApiKeyInput({ name: 'ci\u0000key' }, owner, now))).toEqual(['name: must not contain NUL (\\u0000) characters']);
+    expect(fieldsOf(() => validateApiKeyInput({ name: 'ci\ud800key' }, owner, now))[0]).toMatch(/^name: must be well-formed Unicode/);
+    expect(validateApiKeyInput({ name: '😀'.repeat(100) }, owner, now).name).toBe('😀'.repeat(100));
+    expect(fieldsOf(() => validateApiKeyInput({ name: '😀'.repeat(101) }, owner, now))).toEqual(['name: must be at most 100 characters']);
   });
 });
 

@@ -1,6 +1,5 @@
 import { isPermission } from '@aether/auth';
-import type { FieldViolation } from '@aether/service-kit';
-import { ValidationError } from '@aether/service-kit';
+import { Violations } from '@aether/service-kit';
 
 export const API_KEY_NAME_MAX = 100;
 export const API_KEY_SCOPES_MAX = 50;
@@ -23,30 +22,23 @@ export interface ValidApiKeyInput {
  * none means "everything the owner may do". Expiry must lie in the future.
  */
 export function validateApiKeyInput(input: ApiKeyInput, ownerPerms: readonly string[], now: Date): ValidApiKeyInput {
-  const violations: FieldViolation[] = [];
-  const name = (input.name ?? '').trim();
-  if (!name) violations.push({ field: 'name', message: 'is required' });
-  else if (name.length > API_KEY_NAME_MAX) violations.push({ field: 'name', message: `must be at most ${API_KEY_NAME_MAX} characters` });
+  const v = new Violations();
+  const name = v.requiredText('name', input.name, API_KEY_NAME_MAX);
 
   const scopes = [...new Set((input.scopes ?? []).map((s) => s.trim()))];
-  if (scopes.length > API_KEY_SCOPES_MAX) violations.push({ field: 'scopes', message: `at most ${API_KEY_SCOPES_MAX} scopes` });
+  if (scopes.length > API_KEY_SCOPES_MAX) v.add('scopes', `at most ${API_KEY_SCOPES_MAX} scopes`);
   for (const scope of scopes) {
-    if (!isPermission(scope)) violations.push({ field: 'scopes', message: `unknown scope "${scope}"` });
-    else if (!ownerPerms.includes(scope)) violations.push({ field: 'scopes', message: `scope "${scope}" is not granted to you` });
+    if (!isPermission(scope)) v.add('scopes', `unknown scope "${scope}"`);
+    else if (!ownerPerms.includes(scope)) v.add('scopes', `scope "${scope}" is not granted to you`);
   }
 
   let expiresAt: Date | null = null;
   if (input.expiresAt) {
-    const t = Date.parse(input.expiresAt);
-    if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(input.expiresAt)) {
-      violations.push({ field: 'expiresAt', message: 'must be an ISO-8601 date-time' });
-    } else if (t <= now.getTime()) {
-      violations.push({ field: 'expiresAt', message: 'must be in the future' });
-    } else {
-      expiresAt = new Date(t);
-    }
+    const t = v.date('expiresAt', input.expiresAt, { dateOnly: false });
+    if (t && t.getTime() <= now.getTime()) v.add('expiresAt', 'must be in the future');
+    else if (t) expiresAt = t;
   }
 
-  if (violations.length) throw new ValidationError('Invalid API key', violations);
-  return { name, scopes, expiresAt };
+  v.throwIfAny('Invalid API key');
+  return { name: name!, scopes, expiresAt };
 }

@@ -1,5 +1,5 @@
 import type { securityV1 } from '@aether/contracts';
-import { toIso } from '../common/time';
+import { toIso } from '@aether/service-kit';
 import type { ApiKeyEntity } from './api-key.entity';
 
 export function toApiKeyMessage(k: ApiKeyEntity): securityV1.ApiKey {

@@ -1,10 +1,9 @@
 import { Controller } from '@nestjs/common';
-import { principalFrom, Public, RequirePermissions } from '@aether/auth';
+import { clientContextFrom, principalFrom, Public, RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
-import { clientContextFrom } from '../common/client-context';
-import { toIso } from '../common/time';
+import { toIso } from '@aether/service-kit';
 import { toApiKeyMessage } from './api-key.mapper';
 import { ApiKeysService } from './api-keys.service';
 

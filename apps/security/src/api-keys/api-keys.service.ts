@@ -1,19 +1,19 @@
-import { effectivePermissions, isPermission, permissionsForRoles } from '@aether/auth';
-import { NotFoundError, UnauthenticatedError, ValidationError } from '@aether/service-kit';
+import { effectivePermissions, isPermission, permissionsForRoles, type ClientContext } from '@aether/auth';
+import { ApiKeyCreatedEvent, ApiKeyRevokedEvent } from '@aether/contracts';
+import {
+  decodeCursor, isTimestampText, isUuid, NotFoundError, PageInput, pageLimit, pageOf, UnauthenticatedError, ValidationError,
+} from '@aether/service-kit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
 import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
-import type { ClientContext } from '../common/client-context';
-import { isUuid } from '../common/ids';
-import { decodeCursor, isTimeIdKey, PageInput, pageLimit, pageOf } from '../common/pagination';
 import { Clock } from '../config/clock';
 import { SecurityEventPublisher } from '../events/security-event.publisher';
-import { SecurityEvents } from '../events/security-events';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
 import { UserEntity } from '../users/user.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { toApiKeyMessage } from './api-key.mapper';
 import { ApiKeyInput, ValidApiKeyInput, validateApiKeyInput } from './api-key-input';
 import { hashApiKey, looksLikeApiKey, newApiKeySecret } from './api-key-secret';
 
@@ -71,7 +71,7 @@ export class ApiKeysService {
       await m.insert(ApiKeyEntity, apiKey);
       const details = { apiKeyId: apiKey.id, name: apiKey.name, prefix: apiKey.prefix, scopes: apiKey.scopes, expiresAt: valid.expiresAt?.toISOString() ?? null };
       await this.audit.record(m, { type: AuditTypes.apiKeyCreated, actorId: owner.userId, subjectId: owner.userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
-      await this.events.publish(m, SecurityEvents.apiKeyCreated, owner.userId, { userId: owner.userId, ...details });
+      await this.events.publish(m, ApiKeyCreatedEvent, { apiKey: toApiKeyMessage(apiKey) }, { subject: owner.userId });
     });
     return { apiKey, key: secret.key };
   }
@@ -93,7 +93,7 @@ export class ApiKeysService {
   /** The owner's keys that are not revoked, newest first. */
   async list(userId: string, page?: PageInput) {
     const limit = pageLimit(page);
-    const after = decodeCursor(page?.cursor, isTimeIdKey);
+    const after = decodeCursor(page?.cursor, '-createdAt', 2, ([t, id]) => isTimestampText(t) && isUuid(id));
     const qb = this.db
       .getRepository(ApiKeyEntity)
       .createQueryBuilder('k')
@@ -101,8 +101,8 @@ export class ApiKeysService {
       .orderBy('k.created_at', 'DESC')
       .addOrderBy('k.id', 'DESC')
       .limit(limit + 1);
-    if (after) qb.andWhere('(k.created_at, k.id) < (:t, :id)', { t: after.t, id: after.id });
-    return pageOf(await qb.getMany(), limit, (k) => ({ t: k.createdAt.toISOString(), id: k.id }));
+    if (after) qb.andWhere('(k.created_at, k.id) < (:t, :id)', { t: after[0], id: after[1] });
+    return pageOf(await qb.getMany(), limit, (k) => ({ s: '-createdAt', k: [k.createdAt.toISOString(), k.id] }));
   }
 
   /** Revokes one of the owner's keys; it fails authentication from the next call on. */
@@ -113,7 +113,7 @@ export class ApiKeysService {
       if (!res.affected) throw new NotFoundError('API key not found');
       const details = { apiKeyId };
       await this.audit.record(m, { type: AuditTypes.apiKeyRevoked, actorId: userId, subjectId: userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
-      await this.events.publish(m, SecurityEvents.apiKeyRevoked, userId, { userId, ...details });
+      await this.events.publish(m, ApiKeyRevokedEvent, details, { subject: userId });
     });
   }
 

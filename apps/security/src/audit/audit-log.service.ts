@@ -1,9 +1,9 @@
+import { decodeCursor, PageInput, pageLimit, pageOf } from '@aether/service-kit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../config/clock';
-import { decodeCursor, encodeCursor, PageInput, pageLimit } from '../common/pagination';
 import { AuditEventEntity } from './audit-event.entity';
 
 /** Audit log entry types (what admins filter on in ListAuditEvents). */
@@ -30,11 +30,8 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-interface SeqKey extends Record<string, string> {
-  s: string;
-}
-const isSeqKey = (v: unknown): v is SeqKey =>
-  typeof v === 'object' && v !== null && typeof (v as SeqKey).s === 'string' && /^\d{1,19}$/.test((v as SeqKey).s);
+/** The list's cursor holds the last entry's seq (a bigint, as text). */
+const isSeqKey = ([seq]: string[]) => /^\d{1,19}$/.test(seq);
 
 function withUserAgent(entry: AuditEntry): Record<string, unknown> {
   const details = { ...(entry.details ?? {}) };
@@ -66,13 +63,10 @@ export class AuditLogService {
   /** Newest first; `type` filters on one entry type. */
   async list(opts: { page?: PageInput; type?: string }) {
     const limit = pageLimit(opts.page);
-    const after = decodeCursor(opts.page?.cursor, isSeqKey);
+    const after = decodeCursor(opts.page?.cursor, '-seq', 1, isSeqKey);
     const qb = this.db.getRepository(AuditEventEntity).createQueryBuilder('a').orderBy('a.seq', 'DESC').limit(limit + 1);
     if (opts.type) qb.andWhere('a.type = :type', { type: opts.type });
-    if (after) qb.andWhere('a.seq < :seq', { seq: after.s });
-    const rows = await qb.getMany();
-    const items = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor({ s: String(items[items.length - 1].seq) }) : '';
-    return { items, nextCursor };
+    if (after) qb.andWhere('a.seq < :seq', { seq: after[0] });
+    return pageOf(await qb.getMany(), limit, (last) => ({ s: '-seq', k: [String(last.seq)] }));
   }
 }

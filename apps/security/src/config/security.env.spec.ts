@@ -24,7 +24,9 @@ describe('SecurityEnv', () => {
       ACCESS_TOKEN_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
       API_KEY_TOKEN_TTL_SECONDS: 300,
+      REFRESH_REUSE_INTERVAL_SECONDS: 5,
       LOGIN_MAX_FAILURES: 5,
+      LOGIN_ACCOUNT_MAX_FAILURES: 50,
       LOGIN_FAILURE_WINDOW_SECONDS: 900,
       LOGIN_LOCKOUT_SECONDS: 900,
     });
@@ -33,6 +35,12 @@ describe('SecurityEnv', () => {
   it('parses numbers from strings', () => {
     expect(loadEnv(SecurityEnv, { ...base, NODE_ENV: 'test', LOGIN_MAX_FAILURES: '3' }).LOGIN_MAX_FAILURES).toBe(3);
     expect(problems({ ...base, NODE_ENV: 'test', LOGIN_MAX_FAILURES: 'many' })).toEqual(['LOGIN_MAX_FAILURES']);
+  });
+
+  it('takes a refresh reuse interval of 0 (off) to 60 seconds', () => {
+    expect(loadEnv(SecurityEnv, { ...base, NODE_ENV: 'test', REFRESH_REUSE_INTERVAL_SECONDS: '0' }).REFRESH_REUSE_INTERVAL_SECONDS).toBe(0);
+    expect(problems({ ...base, NODE_ENV: 'test', REFRESH_REUSE_INTERVAL_SECONDS: '61' })).toEqual(['REFRESH_REUSE_INTERVAL_SECONDS']);
+    expect(problems({ ...base, NODE_ENV: 'test', REFRESH_REUSE_INTERVAL_SECONDS: '-1' })).toEqual(['REFRESH_REUSE_INTERVAL_SECONDS']);
   });
 
   it('requires a signing key in production only', () => {

@@ -1,14 +1,17 @@
-import { BaseEnv } from '@aether/service-kit';
+import { MessagingEnv } from '@aether/messaging';
+import { BaseEnv, PostgresEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
-/** Environment of the security service, validated at start-up by the service kit. */
-export class SecurityEnv extends BaseEnv {
+/**
+ * Environment of the security service, validated at start-up by the service kit (RABBITMQ_URL
+ * comes with MessagingEnv, DATABASE_URL with PostgresEnv). It signs the tokens, so it declares
+ * AUTH_ISSUER / AUTH_AUDIENCE itself and needs no AUTH_JWKS_URL.
+ */
+export class SecurityEnv extends PostgresEnv(MessagingEnv(BaseEnv)) {
   GRPC_PORT = 50051;
   HTTP_PORT = 9101;
 
-  @IsString() @IsNotEmpty() DATABASE_URL!: string;
-  @IsString() @IsNotEmpty() RABBITMQ_URL!: string;
 
   /** PEM (PKCS#8, EC P-256) that signs access tokens; `\n` escapes are accepted. */
   @ValidateIf((e: SecurityEnv) => e.NODE_ENV === 'production' && !e.JWT_PRIVATE_KEY_FILE)
@@ -23,8 +26,16 @@ export class SecurityEnv extends BaseEnv {
   @IsOptional() @Type(() => Number) @IsInt() @Min(60) @Max(86_400) ACCESS_TOKEN_TTL_SECONDS = 900;
   @IsOptional() @Type(() => Number) @IsInt() @Min(300) REFRESH_TOKEN_TTL_SECONDS = 2_592_000;
   @IsOptional() @Type(() => Number) @IsInt() @Min(30) @Max(3600) API_KEY_TOKEN_TTL_SECONDS = 300;
+  /**
+   * Seconds after a rotation in which the spent refresh token still answers with the pair it was
+   * rotated into (parallel refreshes from two tabs), instead of counting as reuse. 0 disables it.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(60) REFRESH_REUSE_INTERVAL_SECONDS = 5;
 
+  /** Failures per account and client IP (IPv6: per /64) that lock that pair. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) LOGIN_MAX_FAILURES = 5;
+  /** Failures per account from all clients that lock the account for everyone (distributed guessing). */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) LOGIN_ACCOUNT_MAX_FAILURES = 50;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) LOGIN_FAILURE_WINDOW_SECONDS = 900;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) LOGIN_LOCKOUT_SECONDS = 900;
 

@@ -1,8 +1,8 @@
-import { OutboxService } from '@aether/messaging';
+import type { EventPayload } from '@aether/contracts';
+import { OutboxService, type TypedPublishArgs } from '@aether/messaging';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { SecurityEventPublisher } from './security-event.publisher';
-import type { SecurityEventType } from './security-events';
+import { SecurityEventPublisher, type SecurityEventDefinition } from './security-event.publisher';
 
 /** SecurityEventPublisher over the transactional outbox of @aether/messaging. */
 @Injectable()
@@ -11,7 +11,7 @@ export class OutboxSecurityEventPublisher extends SecurityEventPublisher {
     super();
   }
 
-  async publish(manager: EntityManager, type: SecurityEventType, subject: string | null, data: Record<string, unknown>): Promise<void> {
-    await this.outbox.enqueue(manager, type, data, subject ? { subject } : {});
+  async publish<D extends SecurityEventDefinition>(manager: EntityManager, event: D, data: EventPayload<D>, ...opts: TypedPublishArgs<D>): Promise<void> {
+    await this.outbox.publish(manager, event, data, ...opts);
   }
 }

@@ -1,4 +1,4 @@
-import { afterFailure, LockoutPolicy, secondsLocked, ThrottleState } from './login-lockout.policy';
+import { afterFailure, clientScope, LockoutPolicy, secondsLocked, ThrottleState } from './login-lockout.policy';
 
 const policy: LockoutPolicy = { maxFailures: 3, windowSeconds: 60, lockoutSeconds: 300 };
 const t0 = new Date('2025-01-01T00:00:00.000Z');
@@ -54,3 +54,27 @@ describe('login lockout policy', () => {
     expect(secondsLocked(null, t0)).toBe(0);
   });
 });
+
+describe('client scope of a login', () => {
+  it('is the IPv4 address, also when IPv4-mapped', () => {
+    expect(clientScope('203.0.113.9')).toBe('ip:203.0.113.9');
+    expect(clientScope('::ffff:203.0.113.9')).toBe('ip:203.0.113.9');
+  });
+
+  it('groups IPv6 by /64, whatever the notation', () => {
+    const scope = 'ip:2001:db8:0:1::/64';
+    for (const ip of ['2001:db8:0:1::1', '2001:0DB8:0000:0001:ffff:ffff:ffff:ffff', '2001:db8::1:0:0:0:7', 'fe80::1%eth0'.replace('fe80::1', '2001:db8:0:1::9')]) {
+      expect([ip, clientScope(ip)]).toEqual([ip, scope]);
+    }
+    expect(clientScope('2001:db8:0:2::1')).not.toBe(scope);
+    expect(clientScope('::1')).toBe('ip:0:0:0:0::/64');
+    expect(clientScope('64:ff9b::192.0.2.33')).toBe('ip:64:ff9b:0:0::/64');
+  });
+
+  it('puts callers without a usable address into one scope', () => {
+    expect(clientScope(undefined)).toBe('ip:unknown');
+    expect(clientScope('')).toBe('ip:unknown');
+    expect(clientScope('not an ip')).toBe('ip:unknown');
+  });
+});
+

@@ -1,8 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Public } from '@aether/auth';
+import { clientContextFrom, Public } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
 import type { Metadata } from '@grpc/grpc-js';
-import { clientContextFrom } from '../common/client-context';
 import { GrpcMethod } from '@nestjs/microservices';
 import { SessionsService } from './sessions.service';
 

@@ -1,6 +1,6 @@
 import { permissionsForRoles } from '@aether/auth';
+import { LoginFailedEvent, TokenReusedEvent, UserLoggedInEvent } from '@aether/contracts';
 import { RateLimitedError, UnauthenticatedError, ValidationError } from '@aether/service-kit';
-import type { FieldViolation } from '@aether/service-kit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -10,16 +10,15 @@ import { randomSecret, sha256Hex } from '../common/secrets';
 import { Clock } from '../config/clock';
 import { SecurityEnv } from '../config/security.env';
 import { SecurityEventPublisher } from '../events/security-event.publisher';
-import { SecurityEvents } from '../events/security-events';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
 import { PasswordHasher } from '../users/password-hasher.service';
 import { UserEntity } from '../users/user.entity';
-import { normaliseEmail } from '../users/user-input';
+import { validateLogin, type LoginInput } from '../users/user-input';
 import { UsersService } from '../users/users.service';
 import { LoginLockoutService } from './login-lockout.service';
 import { RefreshTokenEntity } from './refresh-token.entity';
-import { decideRefresh } from './refresh-rotation';
-import type { ClientContext } from '../common/client-context';
+import { decideRefresh, REFRESH_TOKEN_PREFIX, successorToken } from './refresh-rotation';
+import type { ClientContext } from '@aether/auth';
 
 export interface TokenPair {
   accessToken: string;
@@ -28,14 +27,17 @@ export interface TokenPair {
   expiresIn: number;
 }
 
-export interface LoginInput {
-  email: string;
-  password: string;
-}
+export type { LoginInput };
 
 export type { ClientContext };
 
-const REFRESH_TOKEN_PREFIX = 'rt_';
+/** How far `repeat` follows a family forward to its live token (a client refreshing again within the interval). */
+const REPEAT_MAX_HOPS = 10;
+
+type RefreshOutcome =
+  | { kind: 'invalid' }
+  | { kind: 'reused' }
+  | { kind: 'issued'; user: UserEntity; familyId: string; refreshToken: string };
 
 /** Login, refresh-token rotation with reuse detection, and logout. */
 @Injectable()
@@ -54,17 +56,14 @@ export class SessionsService {
 
   /**
    * Unknown email and wrong password answer alike (same error, a password hash either way).
-   * Repeated failures lock the account for a while (RATE_LIMITED with retryAfterSeconds).
+   * Repeated failures lock the account for a while (RATE_LIMITED with retryAfterSeconds): for the
+   * client that failed (account + client IP), and for every client once the account as a whole
+   * failed LOGIN_ACCOUNT_MAX_FAILURES times.
    */
   async login(input: Partial<LoginInput>, ctx: ClientContext = {}): Promise<TokenPair> {
-    const email = normaliseEmail(input.email);
-    const password = input.password ?? '';
-    const violations: FieldViolation[] = [];
-    if (!email) violations.push({ field: 'email', message: 'is required' });
-    if (!password) violations.push({ field: 'password', message: 'is required' });
-    if (violations.length) throw new ValidationError('Invalid login', violations);
+    const { email, password } = validateLogin(input);
 
-    const locked = await this.lockout.secondsLocked(email);
+    const locked = await this.lockout.secondsLocked(email, ctx.ip);
     if (locked > 0) throw lockedError(locked);
 
     const user = await this.users.findByEmail(email);
@@ -76,7 +75,7 @@ export class SessionsService {
 
     const familyId = randomUUID();
     const refreshToken = await this.db.transaction(async (m) => {
-      await this.lockout.reset(m, email);
+      await this.lockout.reset(m, email, ctx.ip);
       const token = await this.insertRefreshToken(m, user.id, familyId, null, ctx);
       await this.audit.record(m, {
         type: AuditTypes.userLoggedIn,
@@ -85,7 +84,7 @@ export class SessionsService {
         ip: ctx.ip,
         details: { sessionId: familyId, userAgent: ctx.userAgent || undefined },
       });
-      await this.events.publish(m, SecurityEvents.userLoggedIn, user.id, { userId: user.id, sessionId: familyId, ip: ctx.ip || null });
+      await this.events.publish(m, UserLoggedInEvent, { sessionId: familyId, ip: ctx.ip ?? '' }, { subject: user.id });
       return token;
     });
     return this.pair(user, familyId, refreshToken);
@@ -93,35 +92,70 @@ export class SessionsService {
 
   /**
    * Spends `refreshToken` and returns a new pair. A spent token presented again revokes its whole
-   * family (TOKEN_REUSED). The token row is locked for the transaction, so of two concurrent
-   * refreshes with one token exactly one rotates; the other sees it spent.
+   * family (TOKEN_REUSED) — unless it was spent less than REFRESH_REUSE_INTERVAL_SECONDS ago:
+   * then it answers with the refresh token it was rotated into (parallel refreshes from two tabs
+   * must not log the user out). The token row is locked for the transaction, so of concurrent
+   * refreshes with one token exactly one rotates; the others see it spent and repeat its answer.
    */
   async refresh(refreshToken: string | undefined, ctx: ClientContext = {}): Promise<TokenPair> {
     if (!refreshToken) throw new ValidationError('Invalid refresh', [{ field: 'refreshToken', message: 'is required' }]);
-    const tokenHash = sha256Hex(refreshToken);
-    const outcome = await this.db.transaction(async (m) => {
-      const row = await m.getRepository(RefreshTokenEntity).findOne({ where: { tokenHash }, lock: { mode: 'pessimistic_write' } });
-      const decision = decideRefresh(row, this.clock.now());
-      if (decision === 'invalid' || !row) return { kind: 'invalid' as const };
-      if (decision === 'reused') {
+    const outcome = await this.db.transaction(async (m): Promise<RefreshOutcome> => {
+      const row = await this.lockToken(m, { tokenHash: sha256Hex(refreshToken) });
+      const decision = decideRefresh(row, this.clock.now(), this.env.REFRESH_REUSE_INTERVAL_SECONDS);
+      if (decision === 'invalid' || !row) return { kind: 'invalid' };
+      if (decision === 'repeat') {
+        const live = await this.liveSuccessor(m, row, refreshToken);
+        if (live) return this.issued(m, row, live);
+        // Not derivable (a token issued before derivation existed): the ordinary reuse rule applies.
+      }
+      if (decision === 'reused' || decision === 'repeat') {
         const revoked = await this.revokeFamily(m, row.familyId);
         const details = { sessionId: row.familyId, revokedTokens: revoked };
         await this.audit.record(m, { type: AuditTypes.tokenReused, subjectId: row.userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
-        await this.events.publish(m, SecurityEvents.tokenReused, row.userId, { userId: row.userId, ...details, ip: ctx.ip || null });
-        return { kind: 'reused' as const };
+        await this.events.publish(m, TokenReusedEvent, { ...details, ip: ctx.ip ?? '' }, { subject: row.userId });
+        return { kind: 'reused' };
       }
-      const user = await m.getRepository(UserEntity).findOneBy({ id: row.userId });
-      if (!user) return { kind: 'invalid' as const };
       await m.update(RefreshTokenEntity, { id: row.id }, { usedAt: this.clock.now() });
-      const next = await this.insertRefreshToken(m, row.userId, row.familyId, row.id, { ip: ctx.ip, userAgent: row.userAgent ?? undefined });
-      return { kind: 'rotated' as const, user, familyId: row.familyId, next };
+      const next = await this.insertRefreshToken(m, row.userId, row.familyId, { id: row.id, token: refreshToken }, { ip: ctx.ip, userAgent: row.userAgent ?? undefined });
+      return this.issued(m, row, next);
     });
     if (outcome.kind === 'reused') {
       throw new UnauthenticatedError('TOKEN_REUSED', 'This refresh token was already used; the session has been revoked');
     }
     if (outcome.kind === 'invalid') throw new UnauthenticatedError('TOKEN_INVALID', 'The refresh token is invalid or expired');
     // Roles are re-read on every refresh, so role changes reach the next access token.
-    return this.pair(outcome.user, outcome.familyId, outcome.next);
+    return this.pair(outcome.user, outcome.familyId, outcome.refreshToken);
+  }
+
+  private lockToken(m: EntityManager, where: { tokenHash: string } | { parentId: string }): Promise<RefreshTokenEntity | null> {
+    return m.getRepository(RefreshTokenEntity).findOne({ where, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** The answer for the token `row` was rotated into: the user is re-read, so a deleted one ends the session. */
+  private async issued(m: EntityManager, row: RefreshTokenEntity, refreshToken: string): Promise<RefreshOutcome> {
+    const user = await m.getRepository(UserEntity).findOneBy({ id: row.userId });
+    return user ? { kind: 'issued', user, familyId: row.familyId, refreshToken } : { kind: 'invalid' };
+  }
+
+  /**
+   * For a token spent within the reuse interval: the token it was rotated into, recomputed from
+   * the presented token and checked against the stored hash. When that one was itself rotated
+   * meanwhile (the other tab refreshed again), the family's current token, so the caller never
+   * receives a spent token. Rows are locked parent before child, the order rotation locks them in.
+   * Null when the chain cannot be followed (not derivable, revoked or expired).
+   */
+  private async liveSuccessor(m: EntityManager, spent: RefreshTokenEntity, spentToken: string): Promise<string | null> {
+    let [parent, parentToken] = [spent, spentToken];
+    for (let hop = 0; hop < REPEAT_MAX_HOPS; hop++) {
+      const child = await this.lockToken(m, { parentId: parent.id });
+      if (!child) return null;
+      const token = successorToken(parentToken, child.id);
+      if (sha256Hex(token) !== child.tokenHash) return null;
+      if (child.revokedAt || child.expiresAt.getTime() <= this.clock.now().getTime()) return null;
+      if (!child.usedAt) return token;
+      [parent, parentToken] = [child, token];
+    }
+    return null;
   }
 
   /** Revokes the login (refresh-token family) the token belongs to. Unknown tokens are a no-op. */
@@ -146,26 +180,23 @@ export class SessionsService {
 
   private async recordFailure(email: string, user: UserEntity | null, ctx: ClientContext): Promise<void> {
     await this.db.transaction(async (m) => {
-      const state = await this.lockout.recordFailure(m, email);
+      const state = await this.lockout.recordFailure(m, email, ctx.ip);
       const userId = user?.id ?? null;
-      const details = { email, failures: state.failures, locked: !!state.lockedUntil, userAgent: ctx.userAgent || undefined };
+      // `failures` counts this client's failures (the limit that usually locks); the account-wide count is beside it.
+      const failures = state.client.failures;
+      const locked = !!state.lockedUntil;
+      const details = { email, failures, accountFailures: state.account.failures, locked, userAgent: ctx.userAgent || undefined };
       await this.audit.record(m, { type: AuditTypes.loginFailed, subjectId: userId, ip: ctx.ip, details });
-      if (state.lockedNow) {
+      if (state.lockedNow && state.lockedUntil) {
         await this.audit.record(m, {
           type: AuditTypes.loginLocked,
           subjectId: userId,
           ip: ctx.ip,
           userAgent: ctx.userAgent,
-          details: { email, lockedUntil: state.lockedUntil!.toISOString() },
+          details: { email, lockedUntil: state.lockedUntil.toISOString(), wholeAccount: !!state.account.lockedUntil },
         });
       }
-      await this.events.publish(m, SecurityEvents.loginFailed, userId, {
-        userId,
-        email,
-        failures: state.failures,
-        locked: !!state.lockedUntil,
-        ip: ctx.ip || null,
-      });
+      await this.events.publish(m, LoginFailedEvent, { email, failures, locked, ip: ctx.ip ?? '' }, { subject: userId });
     });
   }
 
@@ -173,16 +204,18 @@ export class SessionsService {
     m: EntityManager,
     userId: string,
     familyId: string,
-    parentId: string | null,
+    parent: { id: string; token: string } | null,
     ctx: ClientContext,
   ): Promise<string> {
-    const token = REFRESH_TOKEN_PREFIX + randomSecret();
+    const id = randomUUID();
+    // A login's token is random; a rotation's is derived from its parent, so a repeat can answer it again.
+    const token = parent ? successorToken(parent.token, id) : REFRESH_TOKEN_PREFIX + randomSecret();
     const now = this.clock.now();
     await m.insert(RefreshTokenEntity, {
-      id: randomUUID(),
+      id,
       userId,
       familyId,
-      parentId,
+      parentId: parent?.id ?? null,
       tokenHash: sha256Hex(token),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.env.REFRESH_TOKEN_TTL_SECONDS * 1000),

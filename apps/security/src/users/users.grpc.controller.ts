@@ -1,9 +1,8 @@
 import { Controller } from '@nestjs/common';
-import { permissionsForRoles, principalFrom, Public, RequirePermissions } from '@aether/auth';
+import { clientContextFrom, permissionsForRoles, principalFrom, Public, RequirePermissions } from '@aether/auth';
 import type { securityV1 } from '@aether/contracts';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
-import { clientContextFrom } from '../common/client-context';
 import { toUserMessage } from './user.mapper';
 import { UsersService } from './users.service';
 

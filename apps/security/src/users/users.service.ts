@@ -1,18 +1,16 @@
-import { isRole, ROLES } from '@aether/auth';
-import { ConflictError, NotFoundError, ValidationError } from '@aether/service-kit';
+import { isRole, ROLES, type ClientContext } from '@aether/auth';
+import { UserRegisteredEvent, UserRolesChangedEvent } from '@aether/contracts';
+import { ConflictError, decodeCursor, isTimestampText, isUuid, NotFoundError, PageInput, pageLimit, pageOf, Violations } from '@aether/service-kit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
-import type { ClientContext } from '../common/client-context';
 import { Clock } from '../config/clock';
-import { isUuid } from '../common/ids';
-import { decodeCursor, isTimeIdKey, PageInput, pageLimit, pageOf } from '../common/pagination';
 import { SecurityEventPublisher } from '../events/security-event.publisher';
-import { SecurityEvents } from '../events/security-events';
 import { PasswordHasher } from './password-hasher.service';
 import { UserEntity } from './user.entity';
+import { toUserMessage } from './user.mapper';
 import { normaliseEmail, RegistrationInput, validateRegistration } from './user-input';
 
 export const DEFAULT_ROLES = ['developer'];
@@ -63,15 +61,15 @@ export class UsersService {
   /** Oldest first, keyset-paginated on (created_at, id). */
   async list(page?: PageInput) {
     const limit = pageLimit(page);
-    const after = decodeCursor(page?.cursor, isTimeIdKey);
+    const after = decodeCursor(page?.cursor, 'createdAt', 2, ([t, id]) => isTimestampText(t) && isUuid(id));
     const qb = this.db
       .getRepository(UserEntity)
       .createQueryBuilder('u')
       .orderBy('u.created_at', 'ASC')
       .addOrderBy('u.id', 'ASC')
       .limit(limit + 1);
-    if (after) qb.where('(u.created_at, u.id) > (:t, :id)', { t: after.t, id: after.id });
-    return pageOf(await qb.getMany(), limit, (u) => ({ t: u.createdAt.toISOString(), id: u.id }));
+    if (after) qb.where('(u.created_at, u.id) > (:t, :id)', { t: after[0], id: after[1] });
+    return pageOf(await qb.getMany(), limit, (u) => ({ s: 'createdAt', k: [u.createdAt.toISOString(), u.id] }));
   }
 
   /**
@@ -80,16 +78,10 @@ export class UsersService {
    * administrator keeps `admin` (LAST_ADMIN), so the system can always be administered.
    */
   async setRoles(actorId: string, userId: string, roles: string[], ctx: ClientContext = {}): Promise<UserEntity> {
-    if (!Array.isArray(roles) || roles.length === 0) {
-      throw new ValidationError('Invalid roles', [{ field: 'roles', message: `must name at least one role (known: ${ROLES.join(', ')})` }]);
-    }
-    const unknown = roles.filter((r) => !isRole(r));
-    if (unknown.length) {
-      throw new ValidationError(
-        'Unknown role',
-        unknown.map((r) => ({ field: 'roles', message: `unknown role "${r}" (known: ${ROLES.join(', ')})` })),
-      );
-    }
+    const v = new Violations();
+    if (!Array.isArray(roles) || roles.length === 0) v.add('roles', `must name at least one role (known: ${ROLES.join(', ')})`);
+    else for (const r of roles.filter((r) => !isRole(r))) v.add('roles', `unknown role "${r}" (known: ${ROLES.join(', ')})`);
+    v.throwIfAny('Invalid roles');
     if (!isUuid(userId)) throw new NotFoundError('User not found');
     const next = ROLES.filter((r) => roles.includes(r));
 
@@ -104,7 +96,7 @@ export class UsersService {
       await m.update(UserEntity, { id: userId }, { roles: next, updatedAt: user.updatedAt });
       const details = { roles: next, previousRoles: previous };
       await this.audit.record(m, { type: AuditTypes.userRolesChanged, actorId, subjectId: userId, ip: ctx.ip, userAgent: ctx.userAgent, details });
-      await this.events.publish(m, SecurityEvents.userRolesChanged, userId, { userId, ...details, changedBy: actorId });
+      await this.events.publish(m, UserRolesChangedEvent, { ...details, changedBy: actorId }, { subject: userId });
       return user;
     });
   }
@@ -145,13 +137,7 @@ export class UsersService {
         userAgent: ctx.userAgent,
         details: { source: ctx.source, roles },
       });
-      await this.events.publish(m, SecurityEvents.userRegistered, user.id, {
-        userId: user.id,
-        email: user.email,
-        name: user.name,
-        roles,
-        source: ctx.source,
-      });
+      await this.events.publish(m, UserRegisteredEvent, { user: toUserMessage(user), source: ctx.source }, { subject: user.id });
       return user;
     });
   }

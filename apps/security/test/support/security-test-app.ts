@@ -1,20 +1,9 @@
-import { OutboxService } from '@aether/messaging';
-import { createTempDatabase, type TempResource } from '@aether/testing';
-import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { ApiKeysModule } from '../../src/api-keys/api-keys.module';
-import { AuditModule } from '../../src/audit/audit.module';
+import { createTempDatabase, createTempVhost, startTestService, type TempResource, type TestService } from '@aether/testing';
+import type { InjectionToken } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { Clock } from '../../src/config/clock';
-import { SecurityEnv } from '../../src/config/security.env';
-import { DatabaseModule } from '../../src/database/database.module';
-import { OutboxSecurityEventPublisher } from '../../src/events/outbox-security-event.publisher';
-import { SecurityEventPublisher } from '../../src/events/security-event.publisher';
-import { KeysModule } from '../../src/keys/keys.module';
-import { securityAuthModule } from '../../src/keys/security-auth.module';
-import { SessionsModule } from '../../src/sessions/sessions.module';
-import { UsersModule } from '../../src/users/users.module';
+import type { SecurityEnv } from '../../src/config/security.env';
+import { securityService } from '../../src/service';
 
 /** A clock the test moves by hand (lockout windows, expiry) instead of sleeping. */
 export class ManualClock extends Clock {
@@ -27,39 +16,10 @@ export class ManualClock extends Clock {
   }
 }
 
-export function testEnv(databaseUrl: string, overrides: Partial<SecurityEnv> = {}): SecurityEnv {
-  return Object.assign(new SecurityEnv(), {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: databaseUrl,
-    RABBITMQ_URL: 'amqp://unused',
-    ...overrides,
-  });
-}
-
-/**
- * Domain services over a real, freshly migrated PostgreSQL database. Events go through the real
- * OutboxService into `outbox_events` (no relay, no broker), so tests can read what was written.
- */
-@Global()
-@Module({})
-class TestCoreModule {
-  static forRoot(env: SecurityEnv, clock: Clock): DynamicModule {
-    return {
-      module: TestCoreModule,
-      providers: [
-        { provide: SecurityEnv, useValue: env },
-        { provide: Clock, useValue: clock },
-        { provide: OutboxService, useValue: new OutboxService({ url: 'amqp://unused', source: 'security' }) },
-        { provide: SecurityEventPublisher, useClass: OutboxSecurityEventPublisher },
-      ],
-      exports: [SecurityEnv, Clock, SecurityEventPublisher],
-    };
-  }
-}
-
 export interface SecurityTestApp {
-  module: TestingModule;
+  /** Providers of the running service (domain services, repositories, keys). */
+  module: { get<T>(token: InjectionToken<T> | (abstract new (...args: never[]) => T)): T };
+  service: TestService<SecurityEnv>;
   db: DataSource;
   clock: ManualClock;
   env: SecurityEnv;
@@ -69,39 +29,45 @@ export interface SecurityTestApp {
   close(): Promise<void>;
 }
 
+/**
+ * The security service as it runs in production (its service definition: kit, database with
+ * migrations, outbox relay to a throw-away RabbitMQ vhost, auth), on a fresh database unless
+ * `database` is shared, with a ManualClock and env values from the test. No gRPC server: tests
+ * call the domain services; test/grpc.spec.ts drives the gRPC API.
+ */
 export async function createSecurityTestApp(
-  overrides: Partial<SecurityEnv> = {},
+  overrides: Partial<Record<keyof SecurityEnv, string | number | boolean>> = {},
   database?: TempResource,
 ): Promise<SecurityTestApp> {
-  const db = database ?? (await createTempDatabase('security'));
-  const env = testEnv(db.url, overrides);
+  const [db, vhost] = await Promise.all([database ?? createTempDatabase('security'), createTempVhost('security')]);
   const clock = new ManualClock();
-  let module: TestingModule | undefined;
-  try {
-    module = await Test.createTestingModule({
-      imports: [
-        TestCoreModule.forRoot(env, clock),
-        DatabaseModule,
-        KeysModule,
-        securityAuthModule(),
-        AuditModule,
-        UsersModule,
-        SessionsModule,
-        ApiKeysModule,
-      ],
-    }).compile();
-    await module.init();
-  } catch (e) {
-    await module?.close();
+  const dropStores = async () => {
+    await vhost.drop();
     if (!database) await db.drop();
+  };
+  let service: TestService<SecurityEnv>;
+  try {
+    service = await startTestService(securityService, {
+      grpc: false,
+      http: false,
+      env: {
+        DATABASE_URL: db.url,
+        RABBITMQ_URL: vhost.url,
+        ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, v === undefined ? undefined : String(v)])),
+      },
+      overrides: [{ provide: Clock, useValue: clock }],
+    });
+  } catch (e) {
+    await dropStores();
     throw e;
   }
-  const dataSource = module.get<DataSource>(getDataSourceToken());
+  const dataSource = service.get(DataSource);
   return {
-    module,
+    module: { get: service.get },
+    service,
     db: dataSource,
     clock,
-    env,
+    env: service.env,
     database: db,
     outbox: (type?: string) =>
       dataSource.query(
@@ -109,8 +75,8 @@ export async function createSecurityTestApp(
         type ? [type] : [],
       ),
     async close() {
-      await module!.close();
-      if (!database) await db.drop();
+      await service.close();
+      await dropStores();
     },
   };
 }

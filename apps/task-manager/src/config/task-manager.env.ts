@@ -1,16 +1,18 @@
-import { BaseEnv } from '@aether/service-kit';
+import { AuthEnv } from '@aether/auth';
+import { MessagingEnv } from '@aether/messaging';
+import { BaseEnv, PostgresEnv } from '@aether/service-kit';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 
-/** Environment of the task-manager service, validated at start-up by the service kit. */
-export class TaskManagerEnv extends BaseEnv {
+/**
+ * Environment of the task-manager service, validated at start-up by the service kit; RABBITMQ_URL
+ * (MessagingEnv), DATABASE_URL (PostgresEnv) and AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE
+ * (AuthEnv) come with the mixins.
+ */
+export class TaskManagerEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
   GRPC_PORT = 50052;
   HTTP_PORT = 9102;
 
-  @IsString() @IsNotEmpty() DATABASE_URL!: string;
-  @IsString() @IsNotEmpty() RABBITMQ_URL!: string;
-  /** Read by AuthModule.forRoot(); declared here so a missing value stops the start with its name. */
-  @IsString() @IsNotEmpty() AUTH_JWKS_URL!: string;
 
   /** Runs the schedule and reminder loops in this process (every replica may; they share work safely). */
   @IsOptional() @Transform(({ value }) => value === true || value === 'true' || value === '1') @IsBoolean()

@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { MessagingModule, OutboxModule } from '@aether/messaging';
-import { TaskManagerEnv } from '../config/task-manager.env';
 import { MessagingEventOutbox } from './outbox-event-outbox';
 import { EventOutbox } from './task-manager-events';
 
@@ -8,10 +7,8 @@ import { EventOutbox } from './task-manager-events';
 @Global()
 @Module({
   imports: [
-    MessagingModule.forRootAsync({
-      inject: [TaskManagerEnv],
-      useFactory: (env: TaskManagerEnv) => ({ url: env.RABBITMQ_URL, source: 'task-manager' }),
-    }),
+    // RABBITMQ_URL from the validated env, `source` = the service name.
+    MessagingModule.forRoot(),
     OutboxModule.forRoot(),
   ],
   providers: [{ provide: EventOutbox, useClass: MessagingEventOutbox }],

@@ -1,7 +1,8 @@
+import type { EventPayload } from '@aether/contracts';
+import { OutboxService, type TypedPublishArgs } from '@aether/messaging';
 import { Injectable } from '@nestjs/common';
-import { OutboxService } from '@aether/messaging';
 import type { EntityManager } from 'typeorm';
-import { EventOutbox, type TaskManagerEventType } from './task-manager-events';
+import { EventOutbox, type TaskManagerEventDefinition } from './task-manager-events';
 
 /** EventOutbox over @aether/messaging's transactional outbox (CloudEvents, relayed after commit). */
 @Injectable()
@@ -10,7 +11,7 @@ export class MessagingEventOutbox extends EventOutbox {
     super();
   }
 
-  async publish(manager: EntityManager, type: TaskManagerEventType, subject: string, data: Record<string, unknown>): Promise<void> {
-    await this.outbox.enqueue(manager, type, data, { subject });
+  async publish<D extends TaskManagerEventDefinition>(manager: EntityManager, event: D, data: EventPayload<D>, ...opts: TypedPublishArgs<D>): Promise<void> {
+    await this.outbox.publish(manager, event, data, ...opts);
   }
 }

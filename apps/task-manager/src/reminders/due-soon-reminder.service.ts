@@ -1,9 +1,11 @@
+import { TaskDueSoonEvent } from '@aether/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TaskManagerEnv } from '../config/task-manager.env';
-import { EventOutbox, TaskManagerEvents, taskJson } from '../events/task-manager-events';
+import { EventOutbox } from '../events/task-manager-events';
 import { OPEN_STATUSES, TASK_COLUMNS, taskFromRow } from '../tasks/task.entity';
+import { toTaskMessage } from '../tasks/task.mapper';
 
 /**
  * One `task-manager.task.due_soon` event per open task whose dueAt comes within the reminder
@@ -48,11 +50,7 @@ export class DueSoonReminder {
       );
       for (const task of rows.map(taskFromRow)) {
         const dueInSeconds = Math.max(0, Math.round(((task.dueAt as Date).getTime() - now.getTime()) / 1000));
-        await this.outbox.publish(m, TaskManagerEvents.taskDueSoon, task.ownerId, {
-          task: taskJson(task),
-          ownerId: task.ownerId,
-          dueInSeconds,
-        });
+        await this.outbox.publish(m, TaskDueSoonEvent, { task: toTaskMessage(task), dueInSeconds }, { subject: task.ownerId });
       }
       return rows.length;
     });

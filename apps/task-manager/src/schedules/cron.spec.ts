@@ -1,4 +1,4 @@
-import { Violations } from '../common/validation';
+import { Violations } from '@aether/service-kit';
 import { isTimeZone, nextRunAfter, validateCron } from './cron';
 
 const problems = (cron: string, tz = 'UTC', min = 60) => {

@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { Violations } from '../common/validation';
+import { Violations } from '@aether/service-kit';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 

@@ -1,5 +1,5 @@
 import type { taskManagerV1 } from '@aether/contracts';
-import { toIso } from '../common/validation';
+import { toIso } from '@aether/service-kit';
 import type { ScheduleEntity } from './schedule.entity';
 
 export function toScheduleMessage(s: ScheduleEntity): taskManagerV1.Schedule {

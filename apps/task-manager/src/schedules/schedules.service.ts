@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { taskManagerV1 } from '@aether/contracts';
-import { NotFoundError, PermissionDeniedError, ValidationError } from '@aether/service-kit';
+import { ScheduleFiredEvent, type taskManagerV1 } from '@aether/contracts';
+import { decodeCursor, encodeCursor, isUuid, NotFoundError, pageLimit, PermissionDeniedError, ValidationError, Violations } from '@aether/service-kit';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { canRead, canWrite, type Actor } from '../common/actor';
-import { decodeCursor, encodeCursor, pageLimit } from '../common/pagination';
-import { isUuid, Violations } from '../common/validation';
 import { TaskManagerEnv } from '../config/task-manager.env';
-import { EventOutbox, scheduleJson, TaskManagerEvents, taskJson } from '../events/task-manager-events';
-import { parseTaskFields } from '../tasks/task-input';
+import { EventOutbox } from '../events/task-manager-events';
+import { parseTaskFields, requiredName } from '../tasks/task-input';
 import type { TaskEntity } from '../tasks/task.entity';
+import { toTaskMessage } from '../tasks/task.mapper';
 import { TasksService } from '../tasks/tasks.service';
 import { DEFAULT_TIMEZONE, nextRunAfter, validateCron } from './cron';
 import { ScheduleEntity } from './schedule.entity';
+import { toScheduleMessage } from './schedule.mapper';
 
 export const NAME_MAX = 200;
 const notFound = () => new NotFoundError('Schedule not found');
@@ -35,7 +35,8 @@ export class SchedulesService {
 
   async create(actor: Actor, req: taskManagerV1.CreateScheduleRequest): Promise<ScheduleEntity> {
     const v = new Violations();
-    const name = this.name(v, req.name ?? '');
+    const name = requiredName(v, 'name', req.name ?? '', NAME_MAX);
+    // Empty is proto3's "not sent" (the gateway refuses an empty timezone): the default applies.
     const timezone = req.timezone || DEFAULT_TIMEZONE;
     validateCron(v, req.cron ?? '', timezone, this.env.SCHEDULE_MIN_INTERVAL_SECONDS);
     if (!req.task) v.add('task', 'is required');
@@ -46,11 +47,11 @@ export class SchedulesService {
       id: randomUUID(),
       ownerId: actor.userId,
       name,
-      cron: req.cron.trim(),
+      cron: req.cron,
       timezone,
       taskTemplate: template,
       enabled: true,
-      nextRunAt: nextRunAfter(req.cron.trim(), timezone, now),
+      nextRunAt: nextRunAfter(req.cron, timezone, now),
       lastRunAt: null,
     });
     await this.db.getRepository(ScheduleEntity).insert(schedule);
@@ -106,18 +107,21 @@ export class SchedulesService {
     return this.db.transaction(async (m) => {
       const s = await this.lockWritable(m, actor, req.id);
       const v = new Violations();
-      if (req.name !== undefined && req.name !== null) s.name = this.name(v, req.name);
+      const name = req.name ?? s.name;
+      if (name !== s.name) requiredName(v, 'name', name, NAME_MAX);
       const cron = req.cron ?? s.cron;
       const timezone = req.timezone ?? s.timezone;
       const timingChanged = cron !== s.cron || timezone !== s.timezone;
       if (timingChanged) validateCron(v, cron, timezone, this.env.SCHEDULE_MIN_INTERVAL_SECONDS);
       v.throwIfAny();
       const enabled = req.enabled ?? s.enabled;
+      // A PATCH that changes nothing writes nothing (updatedAt stays).
+      if (name === s.name && !timingChanged && enabled === s.enabled) return s;
       const now = new Date();
       if (!enabled) s.nextRunAt = null;
       // (Re-)enabling or a new timing starts from now: runs missed while disabled are not made up.
-      else if (!s.enabled || timingChanged) s.nextRunAt = nextRunAfter(cron.trim(), timezone, now);
-      Object.assign(s, { enabled, cron: cron.trim(), timezone, updatedAt: now });
+      else if (!s.enabled || timingChanged) s.nextRunAt = nextRunAfter(cron, timezone, now);
+      Object.assign(s, { name, enabled, cron, timezone, updatedAt: now });
       await m.save(ScheduleEntity, s);
       return s;
     });
@@ -149,13 +153,13 @@ export class SchedulesService {
    */
   async fire(m: EntityManager, s: ScheduleEntity, scheduledFor: Date | null, now: Date): Promise<TaskEntity> {
     const task = await this.tasks.createWith(m, s.ownerId, { ...s.taskTemplate, dueAt: null }, { scheduleId: s.id, scheduledFor });
-    await this.outbox.publish(m, TaskManagerEvents.scheduleFired, s.ownerId, {
-      schedule: scheduleJson({ ...s, lastRunAt: now }),
-      task: taskJson(task),
-      ownerId: s.ownerId,
-      scheduledFor: scheduledFor?.toISOString() ?? null,
+    const fired = {
+      schedule: toScheduleMessage({ ...s, lastRunAt: now }),
+      task: toTaskMessage(task),
+      scheduledFor: scheduledFor?.toISOString() ?? '',
       manual: scheduledFor === null,
-    });
+    };
+    await this.outbox.publish(m, ScheduleFiredEvent, fired, { subject: s.ownerId });
     return task;
   }
 
@@ -164,12 +168,5 @@ export class SchedulesService {
     if (!s || !canRead(actor, s)) throw notFound();
     if (!canWrite(actor, s)) throw new PermissionDeniedError('You may not change this schedule');
     return s;
-  }
-
-  private name(v: Violations, raw: string): string {
-    const name = raw.trim();
-    if (!name) v.add('name', 'must not be empty');
-    else v.text('name', name, NAME_MAX);
-    return name;
   }
 }

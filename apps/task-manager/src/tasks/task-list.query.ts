@@ -1,7 +1,7 @@
 import type { taskManagerV1 } from '@aether/contracts';
 import type { Actor } from '../common/actor';
-import { Violations } from '../common/validation';
-import { labels as parseLabels } from './task-input';
+import { Violations } from '@aether/service-kit';
+import { labelFilter } from './task-input';
 import { TASK_COLUMNS, TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from './task.entity';
 
 export const SORT_FIELDS = ['createdAt', 'dueAt', 'priority'] as const;
@@ -46,7 +46,7 @@ export function parseListRequest(req: taskManagerV1.ListTasksRequest): TaskListS
   const priorities = (req.priority ?? [])
     .map((p) => v.oneOf('priority', p, TASK_PRIORITIES))
     .filter((p): p is TaskPriority => !!p);
-  const labels = parseLabels(v, 'label', req.labels ?? []);
+  const labels = labelFilter(v, 'label', req.labels ?? []);
   const assigneeId = req.assigneeId ? v.uuid('assigneeId', req.assigneeId) : undefined;
   const q = req.q?.trim() || undefined;
   if (q) v.text('q', q, Q_MAX);

@@ -1,5 +1,5 @@
 import type { taskManagerV1 } from '@aether/contracts';
-import { toIso } from '../common/validation';
+import { toIso } from '@aether/service-kit';
 import type { TaskEntity } from './task.entity';
 
 export function toTaskMessage(t: TaskEntity): taskManagerV1.Task {

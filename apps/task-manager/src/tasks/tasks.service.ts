@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { taskManagerV1 } from '@aether/contracts';
-import { NotFoundError, PermissionDeniedError, PreconditionFailedError, ValidationError } from '@aether/service-kit';
+import { TaskCompletedEvent, TaskCreatedEvent, TaskDeletedEvent, TaskUpdatedEvent, type taskManagerV1 } from '@aether/contracts';
+import {
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  NotFoundError,
+  pageLimit,
+  PermissionDeniedError,
+  PreconditionFailedError,
+  ValidationError,
+} from '@aether/service-kit';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { canRead, canWrite, type Actor } from '../common/actor';
-import { decodeCursor, encodeCursor, pageLimit } from '../common/pagination';
-import { isUuid } from '../common/validation';
-import { EventOutbox, TaskManagerEvents, taskJson } from '../events/task-manager-events';
+import { EventOutbox } from '../events/task-manager-events';
 import { parseCreateTask, parseTaskPatch, type NewTask, type TaskPatch } from './task-input';
 import { buildListSql, cursorKeyLength, cursorKeyOf, parseListRequest } from './task-list.query';
 import { TaskEntity, taskFromRow } from './task.entity';
+import { toTaskMessage } from './task.mapper';
 
 export interface TaskPage {
   items: TaskEntity[];
@@ -53,7 +61,7 @@ export class TasksService {
       completedAt: null,
     });
     await m.insert(TaskEntity, task);
-    await this.outbox.publish(m, TaskManagerEvents.taskCreated, ownerId, { task: taskJson(task), ownerId });
+    await this.outbox.publish(m, TaskCreatedEvent, { task: toTaskMessage(task) }, { subject: ownerId });
     return task;
   }
 
@@ -97,11 +105,13 @@ export class TasksService {
         throw new PreconditionFailedError('VERSION_CONFLICT', `The task is at version ${task.version}, not ${req.expectedVersion}`);
       }
       const changed = applyPatch(task, patch, new Date());
+      // Nothing differs: nothing is written, the version (ETag) stays and no event goes out.
+      if (changed.length === 0) return task;
       await m.save(TaskEntity, task);
-      const data = { task: taskJson(task), ownerId: task.ownerId, changes: changed };
-      await this.outbox.publish(m, TaskManagerEvents.taskUpdated, task.ownerId, data);
+      const data = { task: toTaskMessage(task), changes: changed };
+      await this.outbox.publish(m, TaskUpdatedEvent, data, { subject: task.ownerId });
       if (changed.includes('status') && task.status === 'done') {
-        await this.outbox.publish(m, TaskManagerEvents.taskCompleted, task.ownerId, data);
+        await this.outbox.publish(m, TaskCompletedEvent, data, { subject: task.ownerId });
       }
       return task;
     });
@@ -115,15 +125,16 @@ export class TasksService {
       // An assignee works on the task but does not own it.
       if (!(actor.writeAll || task.ownerId === actor.userId)) throw new PermissionDeniedError('Only the owner may delete this task');
       await m.delete(TaskEntity, { id });
-      await this.outbox.publish(m, TaskManagerEvents.taskDeleted, task.ownerId, { task: taskJson(task), ownerId: task.ownerId });
+      await this.outbox.publish(m, TaskDeletedEvent, { task: toTaskMessage(task) }, { subject: task.ownerId });
     });
   }
 }
 
 /**
- * Applies a validated patch; returns the names of fields whose value changed. Every update
- * bumps the version (it is the ETag). completedAt follows status; a new due date re-arms the
- * due-soon reminder.
+ * Applies a validated patch; returns the names of fields whose value changed. A change bumps
+ * the version (it is the ETag) and updatedAt; a patch that changes nothing (`{}`, or only the
+ * values the task already has) leaves the task untouched. completedAt follows status; a new due
+ * date re-arms the due-soon reminder.
  */
 export function applyPatch(task: TaskEntity, patch: TaskPatch, now: Date): string[] {
   const changed: string[] = [];
@@ -146,6 +157,7 @@ export function applyPatch(task: TaskEntity, patch: TaskPatch, now: Date): strin
     if (task.status === 'done') task.completedAt = now;
     else if (before === 'done') task.completedAt = null;
   }
+  if (changed.length === 0) return changed;
   if (changed.includes('dueAt')) task.remindedAt = null;
   task.version += 1;
   task.updatedAt = now;

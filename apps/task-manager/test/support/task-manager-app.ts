@@ -1,15 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { credentials, loadPackageDefinition, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { Role } from '@aether/auth';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
-import { connectGrpcServer, loadEnv, ServiceKitModule } from '@aether/service-kit';
-import { createTempDatabase, createTempVhost, freePort, TestIdentities, type TempResource } from '@aether/testing';
+import { createTempDatabase, createTempVhost, startTestService, TestIdentities, type TempResource } from '@aether/testing';
 import { DataSource } from 'typeorm';
-import { TaskManagerEnv } from '../../src/config/task-manager.env';
-import { TaskManagerModule } from '../../src/task-manager.module';
+import { taskManagerService } from '../../src/service';
 import { TaskManagerUser } from './task-manager-user';
 
 /** Shared stores of one test file: a temp database, a temp vhost and the JWKS stand-in. */
@@ -46,37 +42,23 @@ export interface StartedApp {
 }
 
 /**
- * One task-manager instance on the shared stores, built like AppModule (kit + TaskManagerModule)
- * but with env values from the test. `grpc: true` also serves the gRPC API on a free port.
+ * One task-manager instance on the shared stores: its production service definition (kit, auth
+ * guard, TaskManagerModule) with env values from the test. `grpc: true` also serves the gRPC API
+ * on a free port. The scheduler loops are off unless the test turns them on.
  */
 export async function startTaskManager(stores: TestStores, env: Record<string, string> = {}, opts: { grpc?: boolean } = {}): Promise<StartedApp> {
-  process.env.AUTH_JWKS_URL = stores.identities.jwksUrl; // AuthModule.forRoot() reads it
-  const grpcPort = opts.grpc ? await freePort() : undefined;
-  const values = loadEnv(TaskManagerEnv, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: stores.db.url,
-    RABBITMQ_URL: stores.vhost.url,
-    AUTH_JWKS_URL: stores.identities.jwksUrl,
-    SCHEDULER_ENABLED: 'false',
-    ...(grpcPort ? { GRPC_PORT: String(grpcPort) } : {}),
-    ...env,
+  const service = await startTestService(taskManagerService, {
+    grpc: opts.grpc ?? false,
+    http: false,
+    env: {
+      DATABASE_URL: stores.db.url,
+      RABBITMQ_URL: stores.vhost.url,
+      AUTH_JWKS_URL: stores.identities.jwksUrl,
+      SCHEDULER_ENABLED: 'false',
+      ...env,
+    },
   });
-  const moduleRef = await Test.createTestingModule({
-    imports: [ServiceKitModule.forRoot({ name: 'task-manager', env: TaskManagerEnv, envValues: values }), TaskManagerModule],
-  }).compile();
-  const app = moduleRef.createNestApplication(new FastifyAdapter());
-  // Exactly as bootstrapService wires it: guards, error mapping and metrics reach the RPCs.
-  if (grpcPort) connectGrpcServer(app, 'task-manager', `127.0.0.1:${grpcPort}`);
-  await app.init();
-  if (grpcPort) await app.startAllMicroservices();
-  return {
-    app,
-    db: app.get(DataSource),
-    grpcPort,
-    get: (type) => app.get(type),
-    close: () => app.close(),
-  };
+  return { app: service.app, db: service.get(DataSource), grpcPort: service.grpcPort, get: service.get, close: service.close };
 }
 
 type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;

@@ -3,9 +3,13 @@ import { DiscoveryService } from '@nestjs/core';
 import { AmqpConnection } from '../amqp-connection';
 import { MessagingMetrics } from '../messaging-metrics';
 import { DEFAULT_RETRY, EVENTS_EXCHANGE, MESSAGING_OPTIONS, MessagingModuleOptions, RetryPolicy } from '../messaging.options';
-import type { EventConsumerOptions, EventHandler, EventHandlerFn } from './consumer.types';
+import type { CloudEvent } from '../cloud-event';
+import { DeadLetterError, InvalidEventError } from '../errors';
+import { decodeEventAs, type AnyEventDefinition } from '../typed-events';
+import { isEventOfDefinition } from '@aether/contracts';
+import type { ConsumeContext, EventConsumerOptions, EventHandler, EventHandlerFn, PatternConsumerOptions, TypedConsumerOptions, TypedEventHandlerFn } from './consumer.types';
 import { EventConsumer } from './event-consumer';
-import { EVENT_CONSUMER_METADATA } from './event-consumer.decorator';
+import { DiscoverableEventConsumer } from './event-consumer.decorator';
 
 const QUEUE_NAME = /^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9._-]*$/;
 
@@ -28,16 +32,16 @@ export class EventConsumerRegistry implements OnModuleInit, OnApplicationBootstr
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: DiscoverableEventConsumer.KEY })) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype || !wrapper.isDependencyTreeStatic()) continue;
-      const opts = Reflect.getMetadata(EVENT_CONSUMER_METADATA, metatype) as EventConsumerOptions | undefined;
+      const opts = this.discovery.getMetadataByDecorator(DiscoverableEventConsumer, wrapper);
       if (!opts) continue;
       const handler = instance as EventHandler;
       if (typeof handler.handle !== 'function') {
         throw new Error(`@EventConsumer class ${metatype.name} needs a handle(event, ctx) method`);
       }
-      this.register(opts, handler.handle.bind(handler));
+      this.add(opts, handler.handle.bind(handler));
     }
   }
 
@@ -52,11 +56,33 @@ export class EventConsumerRegistry implements OnModuleInit, OnApplicationBootstr
     await Promise.all([...this.consumers.values()].map((c) => c.stop()));
   }
 
-  /** Adds a consumer; it starts at once if the app is already running. */
-  register<T = unknown>(options: EventConsumerOptions, handler: EventHandlerFn<T>): EventConsumer {
+  /**
+   * Adds a consumer; it starts at once if the app is already running. With `events` the queue is
+   * bound to those events and the handler gets them decoded (typed); with `patterns` it gets
+   * every matching event as it came (`CloudEvent<unknown>`).
+   */
+  register<D extends AnyEventDefinition>(options: TypedConsumerOptions<D>, handler: TypedEventHandlerFn<D>): EventConsumer;
+  register<T = unknown>(options: PatternConsumerOptions, handler: EventHandlerFn<T>): EventConsumer;
+  register(options: EventConsumerOptions, handler: (event: any, ctx: ConsumeContext) => Promise<void>): EventConsumer {
+    return this.add(options, handler);
+  }
+
+  get(queue: string): EventConsumer | undefined {
+    return this.consumers.get(queue);
+  }
+
+  list(): EventConsumer[] {
+    return [...this.consumers.values()];
+  }
+
+  private add(options: EventConsumerOptions, handler: (event: any, ctx: ConsumeContext) => Promise<void>): EventConsumer {
     if (!QUEUE_NAME.test(options.queue)) throw new Error(`Queue name "${options.queue}" is not <app>.<purpose>`);
     if (this.consumers.has(options.queue)) throw new Error(`Queue ${options.queue} already has a consumer in this app`);
-    if (!options.patterns?.length) throw new Error(`Consumer ${options.queue} needs at least one routing pattern`);
+    // Both at once only gets past the types through a cast; the queue would get bindings it cannot decode.
+    if (options.events && options.patterns) throw new Error(`Consumer ${queueOf(options)}: give events or patterns, not both`);
+    const patterns = options.events ? [...new Set(options.events.map((d) => d.pattern))] : options.patterns;
+    if (!patterns?.length) throw new Error(`Consumer ${options.queue} needs at least one event or routing pattern`);
+    const handle: EventHandlerFn = options.events ? typedHandler(options.queue, options.events, handler) : handler;
     const deduplicate = options.deduplicate ?? true;
     if (deduplicate && !this.options.idempotency) {
       throw new Error(
@@ -71,28 +97,42 @@ export class EventConsumerRegistry implements OnModuleInit, OnApplicationBootstr
     const consumer = new EventConsumer(
       {
         queue: options.queue,
-        patterns: options.patterns,
+        patterns,
         exchange: this.options.exchange ?? EVENTS_EXCHANGE,
         prefetch: options.prefetch ?? defaults.prefetch ?? 10,
         retry,
         idempotency: deduplicate ? this.options.idempotency! : null,
         shutdownTimeoutMs: options.shutdownTimeoutMs ?? defaults.shutdownTimeoutMs ?? 10_000,
       },
-      handler as EventHandlerFn<any>,
+      handle,
       this.connection,
       this.metrics,
     );
     this.consumers.set(options.queue, consumer);
-    this.logger.log(`Consumer ${options.queue} ← ${options.patterns.join(', ')}`);
+    this.logger.log(`Consumer ${options.queue} ← ${patterns.join(', ')}`);
     if (this.started) consumer.start();
     return consumer;
   }
+}
 
-  get(queue: string): EventConsumer | undefined {
-    return this.consumers.get(queue);
-  }
+const queueOf = (options: { queue: string }) => options.queue;
 
-  list(): EventConsumer[] {
-    return [...this.consumers.values()];
-  }
+/**
+ * Decodes each event with the definition its type belongs to before the handler sees it. An
+ * event that is none of them (a stray binding) or whose data does not decode is dead-lettered at
+ * once: a retry would fail the same way.
+ */
+function typedHandler(queue: string, defs: readonly AnyEventDefinition[], handler: (event: any, ctx: ConsumeContext) => Promise<void>): EventHandlerFn {
+  return async (event: CloudEvent<unknown>, ctx) => {
+    const def = defs.find((d) => isEventOfDefinition(d, event.type));
+    if (!def) throw new DeadLetterError(`${queue} takes ${defs.map((d) => d.type).join(', ')}, not ${event.type}`);
+    let typed: unknown;
+    try {
+      typed = decodeEventAs(def, event);
+    } catch (e) {
+      if (e instanceof InvalidEventError) throw new DeadLetterError(e.message);
+      throw e;
+    }
+    await handler(typed, ctx);
+  };
 }

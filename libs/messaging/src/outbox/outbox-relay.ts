@@ -1,3 +1,4 @@
+import { PeriodicJob, type PassOutcome } from '@aether/service-kit';
 import { Logger } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { AmqpConnection } from '../amqp-connection';
@@ -31,11 +32,7 @@ const DEFAULTS: Required2<OutboxRelayOptions> = {
 export class OutboxRelay {
   private readonly logger = new Logger('OutboxRelay');
   private readonly opts: Required2<OutboxRelayOptions>;
-  private running = false;
-  private loopDone?: Promise<void>;
-  private wake?: () => void;
-  private kicked = false;
-  private backoffMs = 0;
+  private readonly job: PeriodicJob;
   private lastCleanup = 0;
   private listener?: QueryRunner;
   private listenRetry?: NodeJS.Timeout;
@@ -51,72 +48,44 @@ export class OutboxRelay {
     options: OutboxRelayOptions = {},
   ) {
     this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    this.job = new PeriodicJob({
+      name: 'OutboxRelay',
+      intervalMs: this.opts.pollIntervalMs,
+      backoff: { initialMs: this.opts.initialBackoffMs, maxMs: this.opts.maxBackoffMs },
+      run: () => this.pass(),
+    });
+  }
+
+  private get running(): boolean {
+    return this.job.isRunning;
   }
 
   start(): void {
     if (this.running) return;
-    this.running = true;
+    this.job.start();
     this.connection.manager.on('connect', this.onConnect);
     if (this.opts.listen) void this.listen();
-    this.loopDone = this.loop();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
-    this.running = false;
     this.connection.manager.removeListener('connect', this.onConnect);
     clearTimeout(this.listenRetry);
-    this.wake?.();
-    await this.loopDone;
+    await this.job.stop();
     await this.unlisten();
   }
 
   /** Run a pass now instead of at the next poll. */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.job.kick();
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let delay = this.opts.pollIntervalMs;
-      try {
-        if (!this.connection.isConnected()) {
-          delay = this.nextBackoff(); // a reconnect kicks us
-        } else {
-          const n = await this.publishBatch();
-          this.backoffMs = 0;
-          if (n === this.opts.batchSize) delay = 0;
-          await this.cleanupIfDue();
-        }
-      } catch (e) {
-        delay = this.nextBackoff();
-        this.logger.warn(`Outbox relay pass failed, retrying in ${delay} ms: ${(e as Error).message}`);
-      }
-      if (delay > 0 && this.running) await this.sleep(delay);
-    }
-  }
-
-  private nextBackoff(): number {
-    this.backoffMs = this.backoffMs === 0 ? this.opts.initialBackoffMs : Math.min(this.backoffMs * 2, this.opts.maxBackoffMs);
-    return this.backoffMs;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.kicked) {
-      this.kicked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.wake = undefined;
-        this.kicked = false;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.wake = done;
-    });
+  /** One pass: a batch (again at once when it was full), then the periodic cleanup. */
+  private async pass(): Promise<PassOutcome> {
+    if (!this.connection.isConnected()) return 'backoff'; // a reconnect kicks us
+    const n = await this.publishBatch();
+    await this.cleanupIfDue();
+    return n === this.opts.batchSize ? 'again' : undefined;
   }
 
   /** Publishes up to batchSize rows; returns how many rows it locked. */

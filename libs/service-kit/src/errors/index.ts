@@ -1,2 +1,3 @@
 export * from './domain-errors';
+export * from './status-details';
 export * from './status-mapping';

@@ -1,10 +1,6 @@
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { FieldViolation } from './domain-errors';
-
-/** Metadata keys that carry the domain detail of a gRPC error (trailers). */
-export const ERROR_CODE_KEY = 'x-error-code';
-export const FIELD_VIOLATIONS_KEY = 'x-field-violations';
-export const RETRY_AFTER_KEY = 'x-retry-after';
+import { decodeStatusDetails, STATUS_DETAILS_KEY, type StatusDetails } from './status-details';
 
 /** gRPC status → HTTP status, as platform.md fixes it. */
 export function grpcStatusToHttp(code: number): number {
@@ -53,21 +49,23 @@ export interface GrpcErrorDetail {
   retryAfterSeconds?: number;
 }
 
+/** The google.rpc.Status of the trailer, when it is there, readable and about this status. */
+function statusDetailsOf(md: Metadata | undefined, grpcCode: number): StatusDetails | undefined {
+  const raw = md?.get(STATUS_DETAILS_KEY)[0];
+  if (!Buffer.isBuffer(raw)) return undefined;
+  const details = decodeStatusDetails(raw);
+  return details?.grpcCode === grpcCode ? details : undefined;
+}
+
 /**
  * Reads a gRPC client error (ServiceError from @grpc/grpc-js, as surfaced by Nest's ClientGrpc)
- * into the fields the gateway renders. Internal errors never leak their message.
+ * into the fields the gateway renders: code, violations and retry delay from the
+ * grpc-status-details-bin trailer. Internal errors never leak their message.
  */
 export function readGrpcError(err: unknown): GrpcErrorDetail {
   const e = err as { code?: number; details?: string; metadata?: Metadata };
   const grpcCode = typeof e?.code === 'number' ? e.code : GrpcStatus.INTERNAL;
-  const md = e?.metadata instanceof Metadata ? e.metadata : undefined;
-  const code = (md?.get(ERROR_CODE_KEY)[0] as string | undefined) ?? defaultErrorCode(grpcCode);
-  let violations: FieldViolation[] = [];
-  const rawViolations = md?.get(FIELD_VIOLATIONS_KEY)[0];
-  if (typeof rawViolations === 'string') {
-    try { violations = JSON.parse(rawViolations); } catch { violations = []; }
-  }
-  const retryRaw = md?.get(RETRY_AFTER_KEY)[0];
+  const details = statusDetailsOf(e?.metadata instanceof Metadata ? e.metadata : undefined, grpcCode);
   const httpStatus = grpcStatusToHttp(grpcCode);
   const safeMessage =
     httpStatus >= 500 && grpcCode !== GrpcStatus.UNAVAILABLE && grpcCode !== GrpcStatus.DEADLINE_EXCEEDED
@@ -78,9 +76,9 @@ export function readGrpcError(err: unknown): GrpcErrorDetail {
   return {
     grpcCode,
     httpStatus,
-    code,
+    code: details?.reason ?? defaultErrorCode(grpcCode),
     message: safeMessage,
-    violations,
-    retryAfterSeconds: retryRaw ? Number(retryRaw) : undefined,
+    violations: details?.violations ?? [],
+    retryAfterSeconds: details?.retryAfterSeconds,
   };
 }

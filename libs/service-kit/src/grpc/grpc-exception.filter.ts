@@ -3,7 +3,8 @@ import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { Observable, throwError } from 'rxjs';
-import { DomainError, ERROR_CODE_KEY, FIELD_VIOLATIONS_KEY, RETRY_AFTER_KEY, RateLimitedError } from '../errors';
+import { DomainError, RateLimitedError, statusDetailsMetadata, wireSafeText } from '../errors';
+import { databaseUnavailableError } from '../database/database-errors';
 
 export interface GrpcErrorPayload {
   code: GrpcStatus;
@@ -12,26 +13,36 @@ export interface GrpcErrorPayload {
   metadata: Metadata;
 }
 
-/** The one mapping from a thrown error to a gRPC status with domain trailers. */
+function payload(code: GrpcStatus, message: string, metadata = new Metadata()): GrpcErrorPayload {
+  // details becomes grpc-message: grpc-js percent-encodes it, but throws on a lone surrogate.
+  const text = wireSafeText(message);
+  return { code, message: text, details: text, metadata };
+}
+
+/**
+ * The one mapping from a thrown error to a gRPC status. The domain detail (stable code, field
+ * violations, retry delay) travels as a google.rpc.Status in the grpc-status-details-bin trailer:
+ * binary, so no message, whatever its characters, can break the transport.
+ */
 export function toGrpcError(exception: unknown, logger?: Logger): GrpcErrorPayload {
-  const metadata = new Metadata();
+  exception = databaseUnavailableError(exception) ?? exception; // PostgreSQL down → UNAVAILABLE (503), not INTERNAL (helper P)
   if (exception instanceof DomainError) {
-    metadata.set(ERROR_CODE_KEY, exception.code);
-    if (exception.violations.length) metadata.set(FIELD_VIOLATIONS_KEY, JSON.stringify(exception.violations));
-    if (exception instanceof RateLimitedError && exception.retryAfterSeconds !== undefined) {
-      metadata.set(RETRY_AFTER_KEY, String(exception.retryAfterSeconds));
-    }
-    return { code: exception.grpcStatus, message: exception.message, details: exception.message, metadata };
+    const metadata = statusDetailsMetadata({
+      grpcCode: exception.grpcStatus,
+      message: exception.message,
+      reason: exception.code,
+      violations: exception.violations,
+      retryAfterSeconds: exception instanceof RateLimitedError ? exception.retryAfterSeconds : undefined,
+    });
+    return payload(exception.grpcStatus, exception.message, metadata);
   }
   if (exception instanceof RpcException) {
     const err = exception.getError() as { code?: number; message?: string } | string;
-    if (typeof err === 'object' && typeof err.code === 'number') {
-      return { code: err.code, message: err.message ?? 'Error', details: err.message ?? 'Error', metadata };
-    }
+    if (typeof err === 'object' && typeof err.code === 'number') return payload(err.code, err.message ?? 'Error');
   }
   logger?.error({ err: exception }, 'unhandled error in RPC handler');
-  metadata.set(ERROR_CODE_KEY, 'INTERNAL');
-  return { code: GrpcStatus.INTERNAL, message: 'Internal error', details: 'Internal error', metadata };
+  const message = 'Internal error';
+  return payload(GrpcStatus.INTERNAL, message, statusDetailsMetadata({ grpcCode: GrpcStatus.INTERNAL, message, reason: 'INTERNAL' }));
 }
 
 /**

@@ -1,10 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
+import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
 import { GrpcOptions, MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import type { Server } from '@grpc/grpc-js';
 import { GrpcMetricsInterceptor } from '../metrics';
+import { GRPC_AUTH_GUARD } from '../tokens';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 
 /** The standard grpc.health.v1 service of a server; the kit flips it to NOT_SERVING on shutdown. */
@@ -40,17 +41,44 @@ export function grpcServerOptions(app: GrpcServiceName, url: string, health: Grp
   };
 }
 
+/** The app's GRPC_AUTH_GUARD, applied to RPCs only (the management HTTP endpoints stay open). */
+class RpcAuthGuard implements CanActivate {
+  constructor(private readonly guard: CanActivate) {}
+  canActivate(ctx: ExecutionContext) {
+    return ctx.getType() === 'rpc' ? this.guard.canActivate(ctx) : true;
+  }
+}
+
+function grpcAuthGuard(app: INestApplication, service: GrpcServiceName): CanActivate {
+  let guard: CanActivate | undefined;
+  try {
+    guard = app.get<CanActivate>(GRPC_AUTH_GUARD, { strict: false });
+  } catch {
+    guard = undefined;
+  }
+  if (typeof guard?.canActivate !== 'function') {
+    throw new Error(
+      `the gRPC server of ${service} has no auth guard: import AuthModule (@aether/auth) into the app's module ` +
+        '(it provides GRPC_AUTH_GUARD); handlers that need no caller are marked @Public()',
+    );
+  }
+  return guard;
+}
+
 /**
  * Attaches an app's gRPC server to a Nest application (call before app.init()): one config for
- * both servers, so app-wide guards (APP_GUARD: GrpcAuthGuard) protect every RPC; the filter maps
- * RPC errors to gRPC status and leaves HTTP errors to Nest; RPC metrics; lifecycle hooks run once,
- * through app.init(), before either server takes traffic. bootstrapService and tests use it.
+ * both servers; every RPC passes the app's GRPC_AUTH_GUARD (the server does not start without
+ * one, so no app can forget it); the filter maps RPC errors to gRPC status and leaves HTTP errors
+ * to Nest; RPC metrics; lifecycle hooks run once, through app.init(), before either server takes
+ * traffic. Used by startService (bootstrapService and @aether/testing's startTestService).
  */
 export function connectGrpcServer(app: INestApplication, service: GrpcServiceName, url: string, health = new GrpcHealth(service)): GrpcHealth {
+  const guard = grpcAuthGuard(app, service);
   const server = app.connectMicroservice<MicroserviceOptions>(grpcServerOptions(service, url, health), {
     inheritAppConfig: true,
     deferInitialization: true,
   });
+  app.useGlobalGuards(new RpcAuthGuard(guard));
   app.useGlobalFilters(new GrpcExceptionFilter(app.getHttpAdapter()));
   app.useGlobalInterceptors(app.get(GrpcMetricsInterceptor));
   (server as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);

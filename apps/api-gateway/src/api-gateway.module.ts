@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { AnalyticsRoutesModule } from './analytics/analytics.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthRoutesModule } from './auth/auth.module';
+import { AsyncApiModule } from './docs/asyncapi.module';
+import { GatewayCoreModule } from './core/gateway-core.module';
+import { JwksModule } from './jwks/jwks.module';
+import { TaskManagerRoutesModule } from './tasks/task-manager-routes.module';
+import { UsersModule } from './users/users.module';
+
+/** Everything the gateway runs; the kit adds itself around it (see service.ts). */
+@Module({
+  imports: [
+    GatewayCoreModule,
+    // Feature routes: one module per area (see README.md "Adding routes").
+    AuthRoutesModule,
+    ApiKeysModule,
+    UsersModule,
+    AuditModule,
+    AnalyticsRoutesModule,
+    TaskManagerRoutesModule,
+    JwksModule,
+    AsyncApiModule,
+  ],
+})
+export class ApiGatewayModule {}

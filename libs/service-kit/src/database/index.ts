@@ -1,0 +1,4 @@
+export * from './postgres-env';
+export * from './postgres.module';
+export * from './migration-lock';
+export * from './database-errors';
