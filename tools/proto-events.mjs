@@ -92,7 +92,8 @@ for (const file of files) {
       subject,
       parameter,
       pattern: parameter ? `${prefix}*` : type,
-      regex: parameter ? `^${prefix.replace(/[.-]/g, '\\$&')}${PARAMETER_VALUE}$` : undefined,
+      // Only dots escaped: `\-` is invalid in the Unicode-mode patterns JSON Schema validators use.
+      regex: parameter ? `^${prefix.replace(/\./g, '\\.')}${PARAMETER_VALUE}$` : undefined,
       description: clean(m.comment),
       nsImport: `${lowerCamel(file.dir)}V1Events`,
     });
@@ -229,7 +230,12 @@ const schemaRef = (name) => ({ $ref: `#/components/schemas/${name}` });
 
 function scalarSchema(field) {
   const t = field.type;
-  if (t === 'string') return /(_at|_for)$/.test(field.name) ? { type: 'string', format: 'date-time' } : { type: 'string' };
+  if (t === 'string') {
+    // The convention's names: timestamps end in _at (RFC 3339), free-form JSON text in _json.
+    if (/(_at|_for)$/.test(field.name)) return { type: 'string', format: 'date-time' };
+    if (/_json$/.test(field.name)) return { type: 'string', contentMediaType: 'application/json' };
+    return { type: 'string' };
+  }
   if (t === 'bool') return { type: 'boolean' };
   if (t === 'double' || t === 'float') return { type: 'number' };
   if (t === 'bytes') return { type: 'string', contentEncoding: 'base64' };
@@ -253,6 +259,17 @@ function valueSchema(field) {
   return schemaRef(name);
 }
 
+/**
+ * The allowed values of a closed set, from the convention's comment "One of: a, b (why), c.";
+ * undefined when the comment has none or does not parse into plain lower-case words.
+ */
+function closedValues(doc) {
+  const m = /\bOne of: ([^.]*(?:\.[a-z0-9][^.]*)*)\./.exec(doc);
+  if (!m) return undefined;
+  const values = m[1].replace(/\([^()]*\)/g, '').split(',').map((v) => v.trim());
+  return values.length > 1 && values.every((v) => /^[a-z0-9][a-z0-9_]*$/.test(v)) ? values : undefined;
+}
+
 function messageSchema(type) {
   const name = type.fullName.replace(/^\./, '');
   if (schemas[name]) return;
@@ -269,6 +286,9 @@ function messageSchema(type) {
       s = field.repeated ? { type: 'array', items: item } : item;
     }
     const doc = clean(field.comment);
+    const values = closedValues(doc);
+    if (values && s.type === 'string' && !field.map) s = { ...s, enum: values };
+    else if (values && s.type === 'array' && s.items.type === 'string') s = { ...s, items: { ...s.items, enum: values } };
     if (doc) s = s.$ref ? { allOf: [s], description: doc } : { ...s, description: s.description ? `${doc} ${s.description}` : doc };
     schema.properties[lowerCamel(field.name)] = s;
   }

@@ -30,6 +30,10 @@ rpc_files=(google/rpc/status.proto google/rpc/error_details.proto)
   --ts_proto_out="$out" \
   --ts_proto_opt=outputEncodeMethods=true,outputJsonMethods=true,outputPartialMethods=true,outputServices=false,forceLong=string,useOptionals=none,esModuleInterop=true,exportCommonSymbols=false \
   -I . "${rpc_files[@]}"
+# aether/events/v1/options.proto only declares the event options proto-events.mjs reads: its
+# TypeScript (and descriptor.proto's, which it imports) is of no use to anyone.
+rm -f "$out/aether/events/v1/options.ts" "$out/google/protobuf/descriptor.ts"
+rmdir "$out/aether/events/v1" "$out/aether/events" 2>/dev/null || true
 
 # index.ts: aether/task_manager/v1/task_manager.proto → export * as taskManagerV1 from ...
 {
@@ -37,6 +41,7 @@ rpc_files=(google/rpc/status.proto google/rpc/error_details.proto)
   echo "/* eslint-disable */"
   services=""
   for f in "${files[@]}"; do
+    [ "$f" = aether/events/v1/options.proto ] && continue
     dir=$(echo "$f" | cut -d/ -f2); ver=$(echo "$f" | cut -d/ -f3); base=$(basename "$f" .proto)
     ns=$(echo "${dir}_${ver}" | awk -F_ '{printf "%s", $1; for (i=2;i<=NF;i++) printf "%s", toupper(substr($i,1,1)) substr($i,2)}')
     [ "$base" != "$dir" ] && ns="${ns}$(echo "_$base" | awk -F_ '{for (i=2;i<=NF;i++) printf "%s", toupper(substr($i,1,1)) substr($i,2)}')"

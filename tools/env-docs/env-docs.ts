@@ -90,17 +90,16 @@ function renderDefault(value: unknown, p: { optional: boolean; conditional: bool
 
 /**
  * Rows for `cls`: every variable it declares or inherits, less those of `exclude` (the shared
- * base class, whose table is separate) unless `cls` changes their default. Throws when a variable
- * has no description.
+ * base class, whose table is separate; an app's own port defaults are in the ports table).
+ * Throws when a variable has no description.
  */
 export function envRows(cls: EnvClass, docs: Map<string, Map<string, string>>, exclude?: EnvClass): EnvRow[] {
   const instance = new cls() as Record<string, unknown>;
-  const base = exclude ? (new exclude() as Record<string, unknown>) : undefined;
   const baseNames = new Set(exclude ? properties(exclude).map((p) => p.name) : []);
   const missing: string[] = [];
   const rows: EnvRow[] = [];
   for (const p of properties(cls)) {
-    if (baseNames.has(p.name) && instance[p.name] === base?.[p.name]) continue;
+    if (baseNames.has(p.name)) continue;
     const description = lineage(cls)
       .map((c) => docs.get(c.name)?.get(p.name))
       .find(Boolean);
@@ -111,7 +110,13 @@ export function envRows(cls: EnvClass, docs: Map<string, Map<string, string>>, e
   return rows;
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|');
+/** A table cell: pipes escaped, and < > outside code spans (they would read as HTML). */
+const cell = (s: string) =>
+  s
+    .split(/(`[^`]*`)/)
+    .map((part) => (part.startsWith('`') ? part : part.replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+    .join('')
+    .replace(/\|/g, '\\|');
 
 export function renderTable(rows: EnvRow[]): string {
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows.map((r) => `| \`${r.name}\` | ${r.default} | ${cell(r.description)} |`)].join('\n');
@@ -119,7 +124,7 @@ export function renderTable(rows: EnvRow[]): string {
 
 // ───────────────────────────── README regions ─────────────────────────────
 
-const START = (id: string) => `<!-- generated (${id}) by \`npm run env-docs:gen\` from the env classes — do not edit -->`;
+const START = (id: string) => `<!-- generated (${id}) by \`npm run env-docs:gen\` — do not edit -->`;
 const END = (id: string) => `<!-- end of generated (${id}) -->`;
 
 export function applyMarkdownRegion(text: string, id: string, body: string): string {

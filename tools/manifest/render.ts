@@ -298,11 +298,13 @@ export function renderRegions(manifest: Manifest): Region[] {
   ];
 }
 
-/** Every derived file as it should be: path → content. */
-export function renderFiles(manifest: Manifest, root: string): Map<string, string> {
+/** Every derived file as it should be: path → content. `root` is the workspace folder, or a
+ * function reading a workspace file (an Nx generator's tree). */
+export function renderFiles(manifest: Manifest, root: string | ((file: string) => string)): Map<string, string> {
+  const read = typeof root === 'string' ? (file: string) => readFileSync(join(root, file), 'utf8') : root;
   const out = new Map<string, string>();
   for (const region of renderRegions(manifest)) {
-    const current = out.get(region.file) ?? readFileSync(join(root, region.file), 'utf8');
+    const current = out.get(region.file) ?? read(region.file);
     out.set(region.file, applyRegion(current, region));
   }
   return out;

@@ -4,7 +4,8 @@ import { MetricsService } from '@aether/service-kit';
 import { waitFor } from '@aether/testing';
 import { AnalyticsCollections } from '../src/events/analytics-collections';
 import type { Granularity } from '../src/events/buckets';
-import { toEventRecord } from '../src/events/event-record';
+import { factsOf, toEventRecord } from '../src/events/event-record';
+import { toCompact } from '../src/events/rollup-model';
 import { EventStore } from '../src/events/event-store.service';
 import { INGEST_QUEUE } from '../src/ingest/event-ingest.handler';
 import { SummaryService } from '../src/queries/summary.service';
@@ -106,7 +107,10 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
   it('a redelivery after a crash between the event insert and the task facts still records the facts', async () => {
     const store = h.get(EventStore);
     const done = toEventRecord({ id: randomUUID(), type: 'task-manager.task.completed', subject: 'u-crash', data: { id: 'crash-task', status: 'done' } });
-    await db.events.insertOne(done.doc); // the first delivery got this far
+    // The first delivery got this far: journal committed, event stored, task facts not yet written.
+    const journalId = randomUUID();
+    await db.journal.insertOne({ _id: journalId, at: new Date(), state: 'committed', e: JSON.stringify([toCompact(factsOf(done.doc))]), skip: [] });
+    await db.events.insertOne({ ...done.doc, j: journalId });
     const again = await store.storeBatch([done]);
     expect(again).toMatchObject({ inserted: [], duplicates: [done.doc._id] });
     expect(await db.tasks.findOne({ _id: 'crash-task' })).toMatchObject({ userId: 'u-crash', completedAt: done.doc.time });
@@ -124,7 +128,7 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     expect((await db.tasks.findOne({ _id: 'due-task' }))?.dueAt).toEqual(new Date(t0 + 2 * DAY));
   });
 
-  it('retention deletes events and task facts older than ANALYTICS_RETENTION_DAYS', async () => {
+  it('retention deletes events and task facts of the days older than ANALYTICS_RETENTION_DAYS', async () => {
     const store = h.get(EventStore);
     const now = new Date();
     const old = new Date(now.getTime() - 31 * 86_400_000).toISOString();
@@ -135,8 +139,8 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
       toEventRecord({ id: 'old-task', type: 'task-manager.task.created', subject: 'u-ret', time: old, data: { id: 'ret-task', dueAt: old } }),
       toEventRecord({ id: 'recent-1', type, subject: 'u-ret', time: recent }),
     ]);
-    const purged = await h.get(RetentionService).purge(now);
-    expect(purged.events).toBeGreaterThanOrEqual(2);
+    // Compaction may already have dropped the old ones (it never folds what retention would delete).
+    expect(await h.get(RetentionService).purge(now)).toBeDefined();
     expect(await db.events.countDocuments({ _id: { $in: ['old-1', 'old-task'] } })).toBe(0);
     expect(await db.events.countDocuments({ _id: 'recent-1' })).toBe(1);
     expect(await db.tasks.countDocuments({ _id: 'ret-task' })).toBe(0);

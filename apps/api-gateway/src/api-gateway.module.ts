@@ -6,6 +6,7 @@ import { AuthRoutesModule } from './auth/auth.module';
 import { AsyncApiModule } from './docs/asyncapi.module';
 import { GatewayCoreModule } from './core/gateway-core.module';
 import { JwksModule } from './jwks/jwks.module';
+import { MigrationModule } from './migration/migration.module';
 import { TaskManagerRoutesModule } from './tasks/task-manager-routes.module';
 import { UsersModule } from './users/users.module';
 
@@ -22,6 +23,7 @@ import { UsersModule } from './users/users.module';
     TaskManagerRoutesModule,
     JwksModule,
     AsyncApiModule,
+    MigrationModule,
   ],
 })
 export class ApiGatewayModule {}

@@ -1,5 +1,5 @@
 import { permissionsForRoles } from '@aether/auth';
-import { ValidationError } from '@aether/service-kit';
+import { rejectionViolationsOf } from '@aether/testing';
 import { ApiKeysService } from '../src/api-keys/api-keys.service';
 import { SessionsService } from '../src/sessions/sessions.service';
 import { UsersService } from '../src/users/users.service';
@@ -20,11 +20,7 @@ describe('security text input (PostgreSQL)', () => {
   });
   afterAll(() => app?.close());
 
-  async function violationsOf(p: Promise<unknown>): Promise<string[]> {
-    const err = await p.then(() => undefined, (e) => e);
-    expect(err).toBeInstanceOf(ValidationError);
-    return (err as ValidationError).violations.map((v) => v.field);
-  }
+  const violationsOf = async (p: Promise<unknown>) => (await rejectionViolationsOf(p)).map((v) => v.field);
 
   it('register: NUL in the name, NUL or a lone surrogate in the email', async () => {
     const password = 'correct horse battery';

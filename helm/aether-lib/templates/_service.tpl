@@ -2,8 +2,9 @@
 aether-lib.service — every Kubernetes object of one Aether service.
 Call: {{ include "aether-lib.service" (dict "root" $ "name" "security") }}
 Renders: ServiceAccount, ConfigMap (non-secret env), Deployment, Service, HPA, PDB,
-NetworkPolicy, optional ServiceMonitor, optional Ingress (public services) and, for services
-with migrations.enabled, the pre-install/pre-upgrade migration Job (+ its ServiceAccount).
+NetworkPolicy, optional ServiceMonitor, optional Ingress (public services), for services
+with migrations.enabled the pre-install/pre-upgrade migration Job (+ its ServiceAccount), and
+the `helm test` Pod that checks /readyz through the Service (_tests.tpl).
 */}}
 {{- define "aether-lib.service" -}}
 {{- $root := .root -}}
@@ -33,6 +34,7 @@ with migrations.enabled, the pre-install/pre-upgrade migration Job (+ its Servic
 {{- if $svc.migrations.enabled }}
 {{ include "aether-lib.migrationJob" $ctx }}
 {{- end }}
+{{ include "aether-lib.readyzTest" $ctx }}
 {{- end -}}
 
 {{- define "aether-lib.serviceAccount" -}}

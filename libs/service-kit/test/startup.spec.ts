@@ -12,17 +12,25 @@ function run(env: Record<string, string>, stopAfterMs?: number): Promise<{ code:
     let stdout = '';
     child.stderr.on('data', (b) => (stderr += b));
     child.stdout.on('data', (b) => (stdout += b));
+    let poll: NodeJS.Timeout | undefined;
+    let giveUp: NodeJS.Timeout | undefined;
     if (stopAfterMs) {
       // Wait for the "started" line, then ask for a graceful stop.
-      const poll = setInterval(() => {
+      poll = setInterval(() => {
         if (stdout.includes('env-check started')) {
           clearInterval(poll);
           child.kill('SIGTERM');
         }
       }, 50);
-      setTimeout(() => clearInterval(poll), stopAfterMs);
+      giveUp = setTimeout(() => clearInterval(poll), stopAfterMs);
     }
-    child.on('exit', (code) => res({ code, stderr, stdout }));
+    child.on('exit', (code) => {
+      // Both timers go with the child: a pending one would keep the jest worker alive after the
+      // suite ("A worker process has failed to exit gracefully").
+      clearInterval(poll);
+      clearTimeout(giveUp);
+      res({ code, stderr, stdout });
+    });
   });
 }
 

@@ -115,10 +115,15 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
 
   /** One pass: finishes an interrupted batch, then folds the next one. */
   async compactOnce(now = new Date()): Promise<CompactionResult> {
-    return (await this.exclusive(() => this.pass(now))) ?? { folded: 0, more: false };
+    return (await this.exclusive(() => this.foldNext(now))) ?? { folded: 0, more: false };
   }
 
-  private async pass(now: Date): Promise<CompactionResult> {
+  /** Folds everything committed so far; only inside exclusive() (retention uses it). */
+  async foldAllHeld(now: Date): Promise<void> {
+    while ((await this.foldNext(now)).more);
+  }
+
+  private async foldNext(now: Date): Promise<CompactionResult> {
     const state = (await this.db.state.findOne({ _id: COMPACTION_STATE_ID })) ?? { _id: COMPACTION_STATE_ID, seq: 0, planned: [], applied: true };
     const seq = state.seq ?? 0;
     if (!state.applied) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { mongo } from 'mongoose';
-import { AnalyticsCollections, type TaskStateDoc } from './analytics-collections';
+import { AnalyticsCollections, type JournalDoc, type TaskStateDoc } from './analytics-collections';
 import { factsOf, type EventRecord } from './event-record';
 import { toCompact } from './rollup-model';
 
@@ -29,6 +29,11 @@ interface WriteErrorLike {
 }
 
 type Ops<T extends object> = mongo.AnyBulkWriteOperation<T>[];
+
+/** The ingest journal document announcing `records` (see EventStore). */
+export function journalDoc(id: string, records: EventRecord[], state: 'open' | 'committed'): JournalDoc {
+  return { _id: id, at: new Date(), state, e: JSON.stringify(records.map((r) => toCompact(factsOf(r.doc)))), ...(state === 'committed' ? { skip: [] } : {}) };
+}
 
 /**
  * Sends `ops` as consecutive ordered commands of at most UPDATE_CHUNK operations and returns the
@@ -117,7 +122,7 @@ export class EventStore {
     if (unique.length === 0) return result;
 
     const journalId = randomUUID();
-    await this.db.journal.insertOne({ _id: journalId, at: new Date(), state: 'open', e: JSON.stringify(unique.map((r) => toCompact(factsOf(r.doc)))) });
+    await this.db.journal.insertOne(journalDoc(journalId, unique, 'open'));
     const rejected = new Map<number, WriteErrorLike>();
     try {
       await this.db.events.insertMany(
@@ -157,7 +162,7 @@ export class EventStore {
     const missed = candidates.filter((r) => inserted.has(r.doc._id) && !counted.has(r.doc._id));
     this.logger.warn(`Ingest batch ${journalId} was sealed by compaction before its commit; ${missed.length} events journaled again`);
     if (missed.length === 0) return;
-    await this.db.journal.insertOne({ _id: randomUUID(), at: new Date(), state: 'committed', e: JSON.stringify(missed.map((r) => toCompact(factsOf(r.doc)))) });
+    await this.db.journal.insertOne(journalDoc(randomUUID(), missed, 'committed'));
   }
 
   /**

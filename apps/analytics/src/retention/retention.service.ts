@@ -48,6 +48,9 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   async purge(now = new Date()): Promise<PurgeResult | undefined> {
     const cutoff = retentionCutoff(now, this.env.ANALYTICS_RETENTION_DAYS);
     const result = await this.compaction.exclusive(async () => {
+      // Fold the tail first: compaction drops the expired events it holds, so the tail never
+      // counts an event this purge deletes.
+      await this.compaction.foldAllHeld(now);
       const [events, tasks, rollups] = await Promise.all([
         this.db.events.deleteMany({ time: { $lt: cutoff } }),
         this.db.tasks.deleteMany({ lastEventAt: { $lt: cutoff } }),

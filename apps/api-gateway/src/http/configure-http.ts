@@ -1,4 +1,5 @@
 import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { MigrationRouter } from '../migration/migration-router';
 import { installJsonBodyParser } from './json-body-parser';
 import { setupOpenApi } from './openapi';
 import { ProblemDetailsFilter } from './problem-details.filter';
@@ -11,5 +12,7 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 export function configureGatewayHttp(app: NestFastifyApplication): void {
   app.useGlobalFilters(new ProblemDetailsFilter());
   installJsonBodyParser(app.getHttpAdapter() as unknown as FastifyAdapter);
+  // Strangler-fig routing decides legacy/new in an onRequest hook, before any Nest route runs.
+  app.get(MigrationRouter, { strict: false }).install(app.getHttpAdapter().getInstance());
   setupOpenApi(app);
 }

@@ -55,7 +55,9 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http' || isManagementRoute(ctx)) return true;
-    const req = ctx.switchToHttp().getRequest<GatewayRequest>();
+    const req = ctx.switchToHttp().getRequest<GatewayRequest & { shadowCopy?: boolean }>();
+    // The gateway's own shadow copy of a request (src/migration) must not spend the caller's budget twice.
+    if (req.shadowCopy === true) return true;
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
     const declared = this.reflector.getAllAndOverride<RateLimitClass | undefined>(RATE_LIMIT_CLASS_KEY, [
       ctx.getHandler(),

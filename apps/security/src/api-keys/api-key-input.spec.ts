@@ -1,4 +1,4 @@
-import { ValidationError } from '@aether/service-kit';
+import { violationsOf } from '@aether/testing';
 import { validateApiKeyInput } from './api-key-input';
 import { looksLikeApiKey, newApiKeySecret } from './api-key-secret';
 import { createHash } from 'node:crypto';
@@ -6,15 +6,7 @@ import { createHash } from 'node:crypto';
 const now = new Date('2025-01-01T00:00:00.000Z');
 const owner = ['tasks:read', 'tasks:write', 'ai:use'];
 
-function fieldsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationError);
-    return (e as ValidationError).violations.map((v) => `${v.field}: ${v.message}`);
-  }
-  throw new Error('expected a ValidationError');
-}
+const fieldsOf = (fn: () => unknown): string[] => violationsOf(fn).map((v) => `${v.field}: ${v.message}`);
 
 describe('API key input', () => {
   it('accepts a name, deduplicated held scopes and a future expiry', () => {

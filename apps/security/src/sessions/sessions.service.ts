@@ -99,14 +99,15 @@ export class SessionsService {
    */
   async refresh(refreshToken: string | undefined, ctx: ClientContext = {}): Promise<TokenPair> {
     if (!refreshToken) throw new ValidationError('Invalid refresh', [{ field: 'refreshToken', message: 'is required' }]);
-    const outcome = await this.db.transaction(async (m): Promise<RefreshOutcome> => {
+    const outcome = await retryOnDeadlock(() => this.db.transaction(async (m): Promise<RefreshOutcome> => {
       const row = await this.lockToken(m, { tokenHash: sha256Hex(refreshToken) });
       const decision = decideRefresh(row, this.clock.now(), this.env.REFRESH_REUSE_INTERVAL_SECONDS);
       if (decision === 'invalid' || !row) return { kind: 'invalid' };
       if (decision === 'repeat') {
         const live = await this.liveSuccessor(m, row, refreshToken);
         if (live) return this.issued(m, row, live);
-        // Not derivable (a token issued before derivation existed): the ordinary reuse rule applies.
+        // The chain cannot be followed (a token issued before derivation, or revoked/expired
+        // meanwhile): the ordinary reuse rule applies.
       }
       if (decision === 'reused' || decision === 'repeat') {
         const revoked = await this.revokeFamily(m, row.familyId);
@@ -118,7 +119,7 @@ export class SessionsService {
       await m.update(RefreshTokenEntity, { id: row.id }, { usedAt: this.clock.now() });
       const next = await this.insertRefreshToken(m, row.userId, row.familyId, { id: row.id, token: refreshToken }, { ip: ctx.ip, userAgent: row.userAgent ?? undefined });
       return this.issued(m, row, next);
-    });
+    }));
     if (outcome.kind === 'reused') {
       throw new UnauthenticatedError('TOKEN_REUSED', 'This refresh token was already used; the session has been revoked');
     }
@@ -239,6 +240,25 @@ export class SessionsService {
       familyId,
     );
     return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
+  }
+}
+
+const DEADLOCK_DETECTED = '40P01';
+const DEADLOCK_RETRIES = 2;
+
+/**
+ * Runs `work` again when PostgreSQL aborted it as a deadlock victim. A repeat locks a family's
+ * rows parent to child while a reuse revokes them all; in a rare race the two can cross, and
+ * the client should get an answer, not a 500 — the retry re-reads the state the winner left.
+ */
+async function retryOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { driverError?: { code?: string } }).driverError?.code;
+      if (code !== DEADLOCK_DETECTED || attempt >= DEADLOCK_RETRIES) throw err;
+    }
   }
 }
 

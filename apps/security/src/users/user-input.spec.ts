@@ -1,15 +1,5 @@
-import { ValidationError } from '@aether/service-kit';
+import { violationsOf } from '@aether/testing';
 import { normaliseEmail, validateLogin, validateRegistration } from './user-input';
-
-function violationsOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationError);
-    return (e as ValidationError).violations;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('registration input', () => {
   it('normalises the email (trim + lower case) and the name', () => {

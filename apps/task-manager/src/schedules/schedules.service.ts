@@ -86,7 +86,9 @@ export class SchedulesService {
     try {
       rows = await this.db.query(sql, params);
     } catch (err) {
-      if (cursor && err instanceof QueryFailedError) {
+      // A forged cursor value that does not cast is a data exception (SQLSTATE class 22); anything
+      // else (the database down) stays what it is.
+      if (cursor && err instanceof QueryFailedError && /^22/.test(String((err.driverError as { code?: string })?.code))) {
         throw new ValidationError('Invalid page', [{ field: 'cursor', message: 'is not a cursor returned by this list' }]);
       }
       throw err;

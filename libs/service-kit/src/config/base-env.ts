@@ -3,9 +3,11 @@ import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
 /** Environment every service understands. Apps extend it with their own variables. */
 export class BaseEnv {
+  /** `production`, `development` or `test` (development and test allow an ephemeral signing key). */
   @IsIn(['production', 'development', 'test'])
   NODE_ENV: 'production' | 'development' | 'test' = 'production';
 
+  /** pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -13,6 +15,7 @@ export class BaseEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   HTTP_PORT = 8080;
 
+  /** gRPC port (the app's API, health and reflection). */
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   GRPC_PORT = 50051;
 
@@ -32,6 +35,7 @@ export class BaseEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(60000)
   SHUTDOWN_DRAIN_DELAY_MS = 0;
 
+  /** Version reported in logs and traces (the image sets it). */
   @IsOptional() @IsString()
   SERVICE_VERSION?: string;
 }

@@ -44,8 +44,9 @@ export class GrpcClientsModule {
       provide: grpcClientToken(app),
       inject: [ENV_TOKEN, MetricsService],
       useFactory: (env: BaseEnv, metrics: MetricsService) => {
-        const url = (env as unknown as Record<string, string | undefined>)[grpcUrlVariable(app)] ?? process.env[grpcUrlVariable(app)];
-        if (!url) throw new Error(`${grpcUrlVariable(app)} is not set (host:port of ${app})`);
+        // Only the validated env: a client address the env class does not declare is a bug, not a default.
+        const url = (env as unknown as Record<string, string | undefined>)[grpcUrlVariable(app)];
+        if (!url) throw new Error(`${grpcUrlVariable(app)} is not set (host:port of ${app}); declare it in the app's env class`);
         const def = GRPC_SERVICES[app];
         const client = ClientProxyFactory.create({
           transport: Transport.GRPC,

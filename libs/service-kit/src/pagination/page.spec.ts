@@ -1,15 +1,5 @@
-import { ValidationError } from '../errors/domain-errors';
+import { violationsOf as violation } from '@aether/testing';
 import { decodeCursor, DEFAULT_PAGE_LIMIT, encodeCursor, MAX_PAGE_LIMIT, pageLimit, pageOf } from './page';
-
-function violation(fn: () => unknown) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationError);
-    return (e as ValidationError).violations;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('pageLimit', () => {
   it('0 or absent → the default; 1..100 as asked', () => {

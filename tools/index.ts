@@ -1,0 +1,2 @@
+// @aether/tools: the workspace's Nx plugin (generators.json) and its generators as functions.
+export { default as serviceGenerator, type ServiceGeneratorOptions } from './generators/service/service';
