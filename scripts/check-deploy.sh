@@ -4,25 +4,16 @@
 # real Compose parser: tiers, health checks, published ports, production override), plus the
 # image's health check script and Dockerfile shape.
 #   bash scripts/check-deploy.sh          # from anywhere in the repo
-# Installs what is missing on a CI machine (root + apt): Debian's docker-compose; builds and
-# caches helm through scripts/ensure-helm.sh (minutes only the first time).
+# Installs what is missing on a CI machine: Debian's docker-compose (scripts/ensure-compose.sh,
+# root + apt); builds and caches helm through scripts/ensure-helm.sh (minutes only the first time).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "check-deploy: installing docker-compose (Debian package)" >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2
-  else
-    echo "check-deploy: a Compose parser is needed: apt-get install -y docker-compose" >&2
-    exit 1
-  fi
-fi
+bash scripts/ensure-compose.sh >/dev/null || exit 1
 
 HELM_BIN="$(bash scripts/ensure-helm.sh)"
 export HELM_BIN
 echo "check-deploy: helm $("$HELM_BIN" version --template '{{.Version}}') at $HELM_BIN" >&2
 
-npx jest helm/test deploy/test
+NX_DAEMON=false NX_NO_CLOUD=true npx nx run-many -t test -p helm deploy --outputStyle=static

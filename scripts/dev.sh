@@ -10,11 +10,14 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 
 # >>> generated from services.yaml (services) by `npm run manifest:gen` — do not edit
 need_mongo=--mongo
-postgres_databases=(aether_security aether_task_manager)
+postgres_databases=(aether_security aether_task_manager aether_integration_hub)
 AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:9101/.well-known/jwks.json}
 SECURITY_GRPC_URL=${SECURITY_GRPC_URL:-127.0.0.1:50051}
 TASK_MANAGER_GRPC_URL=${TASK_MANAGER_GRPC_URL:-127.0.0.1:50052}
 ANALYTICS_GRPC_URL=${ANALYTICS_GRPC_URL:-127.0.0.1:50053}
+INTEGRATION_HUB_GRPC_URL=${INTEGRATION_HUB_GRPC_URL:-127.0.0.1:50056}
+DOCKER_MANAGER_GRPC_URL=${DOCKER_MANAGER_GRPC_URL:-127.0.0.1:50057}
+AI_GATEWAY_GRPC_URL=${AI_GATEWAY_GRPC_URL:-127.0.0.1:50054}
 # Every service, each after the ones it needs (the issuer first for its JWKS, callers after their peers).
 start_services() {
   start security 9101 \
@@ -39,6 +42,16 @@ start_services() {
     SECURITY_GRPC_URL="$SECURITY_GRPC_URL" \
     TASK_MANAGER_GRPC_URL="$TASK_MANAGER_GRPC_URL" \
     ANALYTICS_GRPC_URL="$ANALYTICS_GRPC_URL"
+  start integration-hub 9106 \
+    GRPC_PORT=50056 \
+    DATABASE_URL="${INTEGRATION_HUB_DATABASE_URL:-$PG_URL/aether_integration_hub}" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+  start docker-manager 9107 \
+    GRPC_PORT=50057 \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+  start ai-gateway 9104 \
+    GRPC_PORT=50054 \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
 }
 # <<< end of generated (services)
 

@@ -120,6 +120,7 @@ K8S_SERVICE_CIDR=$SERVICE_CIDR
 EOF
 
 for c in controller-manager scheduler kwok; do kubeconfig "$PKI/$c.kubeconfig" "$c"; done
+chmod 600 "$DIR/kubeconfig" "$PKI"/*.kubeconfig
 
 # Starts a component in its own session (it outlives this script); records its pid.
 start() { # name binary args...

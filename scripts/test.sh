@@ -39,5 +39,5 @@ fi
 npx nx "${mode[@]}" -t test --parallel="${TEST_PARALLEL:-2}" --outputStyle=static "${args[@]}"
 status=$?
 # shellcheck disable=SC2086
-node tools/test-summary.mjs "$results" $expected
+node tools/test-summary.mjs --exit-code "$status" "$results" $expected
 exit $status

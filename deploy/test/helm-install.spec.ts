@@ -78,23 +78,23 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
     return new Map(objects.filter((o) => o.kind === 'Deployment').map((d) => [d.metadata.name, hpaMin.get(d.metadata.name) ?? d.spec.replicas ?? 1]));
   }
 
-  async function deploymentsSettled(namespace: string, wanted: Map<string, number>): Promise<boolean> {
+  /** true once every Deployment runs exactly its wanted replicas, all updated and available; else what is not. */
+  async function deploymentsSettled(namespace: string, wanted: Map<string, number>): Promise<true | string> {
     const deployments = await h.list('deployments', namespace, `${INSTANCE}=${RELEASE}`);
-    return (
-      deployments.length === wanted.size &&
-      deployments.every((d) => {
-        const n = wanted.get(d.metadata.name);
-        const s = d.status ?? {};
-        return (
-          condition(d, 'Available')?.status === 'True' &&
-          s.observedGeneration === d.metadata.generation &&
-          d.spec.replicas === n &&
-          s.replicas === n && // no pod of an older ReplicaSet left
-          s.updatedReplicas === n &&
-          s.availableReplicas === n
-        );
-      })
-    );
+    if (deployments.length !== wanted.size) return `${deployments.length} of ${wanted.size} Deployments`;
+    const unsettled = deployments.filter((d) => {
+      const n = wanted.get(d.metadata.name);
+      const s = d.status ?? {};
+      return !(
+        condition(d, 'Available')?.status === 'True' &&
+        s.observedGeneration === d.metadata.generation &&
+        d.spec.replicas === n &&
+        s.replicas === n && // no pod of an older ReplicaSet left
+        s.updatedReplicas === n &&
+        s.availableReplicas === n
+      );
+    });
+    return unsettled.length === 0 || unsettled.map((d) => `${d.metadata.name}: spec ${d.spec.replicas}, status ${JSON.stringify(d.status)}`).join('; ');
   }
 
   /**
@@ -129,12 +129,14 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
       `every Service in ${namespace} with a ready endpoint per pod`,
       async () => {
         const slices = await h.list('endpointslices', namespace);
-        return services.every((svc) => {
+        const wrong = services.flatMap((svc) => {
           const mine = slices.filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
-          const ready = mine.flatMap((s) => (s.endpoints ?? []).filter((e: Obj) => e.conditions?.ready === true));
+          const ready = new Set(mine.flatMap((s) => (s.endpoints ?? []).filter((e: Obj) => e.conditions?.ready === true).map((e: Obj) => e.targetRef?.name)));
           const ports = new Set(mine.flatMap((s) => (s.ports ?? []).map((p: Obj) => p.name)));
-          return ready.length === wanted.get(svc.metadata.name) && svc.spec.ports.every((p: Obj) => ports.has(p.name));
+          const ok = ready.size === wanted.get(svc.metadata.name) && svc.spec.ports.every((p: Obj) => ports.has(p.name));
+          return ok ? [] : [`${svc.metadata.name}: ready ${[...ready].join(",")}; ports ${[...ports].join(",")}; endpoints ${JSON.stringify(mine.map((s) => s.endpoints))}`];
         });
+        return wrong.length === 0 || wrong.join('; ');
       },
       60_000,
     );
@@ -155,6 +157,10 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         const res = await install('aether-default', []);
         expectSucceeded(res);
         await expectHealthyRelease('aether-default', []);
+        // The namespace really enforces the standard: a pod without the chart's security context is refused.
+        const probe = await h.kube.kubectl(['run', 'pss-probe', '-n', 'aether-default', '--image=example.invalid/probe', '--restart=Never', '--dry-run=server']);
+        expect(probe.status).not.toBe(0);
+        expect(probe.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
         // The migrations ran: security and task-manager at least.
         const jobs = renderRelease([], RELEASE).hooks.filter((o) => o.kind === 'Job');
         expect(jobs.length).toBeGreaterThanOrEqual(2);
@@ -165,8 +171,6 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
     it(
       'EKS values without the ServiceMonitor CRD: the install fails before creating anything',
       async () => {
-        const before = (await h.objectsIn('aether-eks').catch(() => [])).length;
-        expect(before).toBe(0);
         const res = await install('aether-eks', [EKS]);
         expect(res.status).not.toBe(0);
         expect(res.stderr).toMatch(/ServiceMonitor/);
@@ -185,7 +189,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
       async () => {
         const crds = await h.crdFolder();
         await h.kubectlOk(['apply', '--server-side', '-f', join(crds, 'monitoring.coreos.com_servicemonitors.yaml')]);
-        await h.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', `crd/${SERVICE_MONITOR_CRD}`]);
+        await waitUntil('the ServiceMonitor CRD Established', async () => condition(await h.kube.kubectlJson(['get', 'crd', SERVICE_MONITOR_CRD]), 'Established')?.status === 'True');
 
         const res = await h.helm(['install', RELEASE, CHART, '-n', 'aether-eks', '-f', EKS, ...WAIT]);
         expectSucceeded(res);
@@ -368,9 +372,11 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         const anyway = values({ defaults: { topologySpread: { whenUnsatisfiable: 'ScheduleAnyway' } } });
         const upgraded = await h.helm(['upgrade', RELEASE, CHART, '-n', NS, '-f', EKS, '-f', unzoned, '-f', anyway, ...WAIT]);
         expectSucceeded(upgraded);
-        const pods = await h.list('pods', NS, SERVER);
+        const rendered = renderRelease([EKS, unzoned, anyway], RELEASE).objects;
+        await waitUntil('the release settled on the unzoned nodes', () => deploymentsSettled(NS, wantedReplicas(rendered)), 120_000);
+        const pods = (await h.list('pods', NS, SERVER)).filter((p) => !p.metadata.deletionTimestamp);
         expect(pods.length).toBeGreaterThan(0);
-        for (const p of pods.filter((x) => !x.metadata.deletionTimestamp)) expect(p.spec.nodeName).toMatch(/^kwok-unzoned-/);
+        for (const p of pods) expect(p.spec.nodeName).toMatch(/^kwok-unzoned-/);
       },
       CASE_TIMEOUT,
     );

@@ -41,8 +41,6 @@ export function serverWarnings(stderr: string): string[] {
 export const unknownWarnings = (warnings: string[]): string[] => warnings.filter((w) => !KNOWN_WARNINGS.some((k) => k.pattern.test(w)));
 
 export class KubeInstallHarness {
-  private resourceTypes?: string[];
-
   constructor(readonly kube: KubeControlPlane) {}
 
   async helm(args: string[], timeoutMs = 5 * 60_000): Promise<HelmResult> {
@@ -84,22 +82,24 @@ export class KubeInstallHarness {
     await waitUntil(`ServiceAccount default in ${name}`, async () => (await this.kube.kubectl(['get', 'serviceaccount', 'default', '-n', name])).status === 0);
   }
 
-  /** Every namespaced object in the namespace, of every listable type (pods, events excluded or not as asked). */
+  /** Every namespaced object in the namespace, of every listable type but events. */
   async objectsIn(namespace: string, opts: { selector?: string } = {}): Promise<K8sObject[]> {
-    if (!this.resourceTypes) {
-      const out = await this.kubectlOk(['api-resources', '--verbs=list', '--namespaced', '-o', 'name']);
-      // Events are records about objects, not objects a release owns.
-      this.resourceTypes = out.split('\n').filter((r) => r && !/^events(\.events\.k8s\.io)?$/.test(r));
-    }
-    const args = ['get', this.resourceTypes.join(','), '-n', namespace, '-o', 'json', '--ignore-not-found'];
+    // Asked each time: a CRD installed meanwhile adds a type.
+    const resources = await this.kubectlOk(['api-resources', '--verbs=list', '--namespaced', '-o', 'name']);
+    // Events are records about objects, not objects a release owns.
+    const types = resources.split('\n').filter((r) => r && !/^events(\.events\.k8s\.io)?$/.test(r));
+    const args = ['get', types.join(','), '-n', namespace, '-o', 'json', '--ignore-not-found'];
     if (opts.selector) args.push('-l', opts.selector);
     const out = await this.kubectlOk(args);
     return out.trim() ? ((JSON.parse(out).items ?? []) as K8sObject[]) : [];
   }
 
-  /** The objects helm created for a release (helm annotates each one; derived objects such as pods carry its labels only). */
+  /** The objects helm created for a release: helm annotates each one. Objects a controller
+   * derives from them (ReplicaSets copy their Deployment's annotations) have a controller owner. */
   async releaseObjects(namespace: string, release: string): Promise<K8sObject[]> {
-    return (await this.objectsIn(namespace)).filter((o) => o.metadata.annotations?.[RELEASE_ANNOTATION] === release);
+    return (await this.objectsIn(namespace)).filter(
+      (o) => o.metadata.annotations?.[RELEASE_ANNOTATION] === release && !(o.metadata as Obj).ownerReferences?.some((r: Obj) => r.controller),
+    );
   }
 
   async list(kind: string, namespace: string, selector?: string): Promise<Obj[]> {
@@ -164,16 +164,20 @@ export { tempValues };
 
 export const key = (o: K8sObject): string => `${o.kind}/${o.metadata.name}`;
 
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 90_000, intervalMs = 500): Promise<void> {
+/** Polls `check` until it returns true. It may return a string instead of false: what is still
+ * missing, reported if the wait times out. */
+export async function waitUntil(what: string, check: () => Promise<boolean | string>, timeoutMs = 90_000, intervalMs = 500): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
+  let last = '';
   for (;;) {
     try {
-      if (await check()) return;
+      const result = await check();
+      if (result === true) return;
+      if (typeof result === 'string') last = result;
     } catch (err) {
-      lastError = err;
+      last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

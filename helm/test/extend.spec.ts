@@ -1,6 +1,10 @@
 // Changing the platform through values only: adding, disabling and tuning a service, and the
 // values the chart refuses (secrets in plain env, unknown peers, missing Secret names).
-import { Obj, byKind, find, templateChart, tempValues, validateObject, K8sObject } from './chart-harness';
+import { Obj, byKind, effectiveServices, find, loadValues, templateChart, tempValues, validateObject, K8sObject } from './chart-harness';
+
+// The platform as values.yaml (generated from services.yaml) has it, so a new service keeps these true.
+const platform = loadValues([]);
+const services = effectiveServices(platform);
 
 function renderWith(values: Obj): { status: number; stderr: string; objects: K8sObject[] } {
   const tmp = tempValues(values);
@@ -23,7 +27,7 @@ describe('extending the chart through values', () => {
           stores: { postgres: { existingSecret: 'aether-rag-postgres' }, chroma: {}, rabbitmq: {} },
           migrations: { enabled: true },
         },
-        'api-gateway': { calls: ['security', 'task-manager', 'analytics', 'rag'] },
+        'api-gateway': { calls: [...services.get('api-gateway')!.calls, 'rag'] },
       },
     });
     expect(res.stderr).toBe('');
@@ -47,7 +51,8 @@ describe('extending the chart through values', () => {
       .filter((r: Obj) => r.ports.some((p: Obj) => p.port === 'http'))
       .flatMap((r: Obj) => (r.from ?? []).map((p: Obj) => p.podSelector?.matchLabels?.['app.kubernetes.io/name']))
       .filter(Boolean);
-    expect(httpPeers.sort()).toEqual(['analytics', 'api-gateway', 'rag', 'task-manager']);
+    const verifiers = [...services.values()].filter((svc) => svc.auth && svc.name !== platform.global.auth.issuerService).map((svc) => svc.name);
+    expect(httpPeers.sort()).toEqual([...verifiers, 'rag'].sort());
   });
 
   it('drops a disabled service and every edge to it', () => {
@@ -70,9 +75,7 @@ describe('extending the chart through values', () => {
   it('prefixes every name, and the peer URLs follow', () => {
     const res = renderWith({ global: { namePrefix: 'aether-' } });
     expect(res.status).toBe(0);
-    expect(byKind(res.objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(
-      ['aether-analytics', 'aether-api-gateway', 'aether-security', 'aether-task-manager'],
-    );
+    expect(byKind(res.objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual([...services.keys()].map((n) => `aether-${n}`).sort());
     const env = find(res.objects, 'ConfigMap', 'aether-api-gateway-env')!.data;
     expect(env.SECURITY_GRPC_URL).toBe('aether-security:50051');
     expect(env.AUTH_JWKS_URL).toBe('http://aether-security:9090/.well-known/jwks.json');

@@ -138,7 +138,8 @@ function flowLeaves(node: unknown): void {
 function commentBefore(map: YAMLMap | undefined, key: unknown): string | undefined {
   const i = map?.items.findIndex((p) => keyOf(p) === key) ?? -1;
   if (!map || i < 0) return undefined;
-  return i === 0 ? (map.commentBefore ?? (map.items[0].key as Scalar).commentBefore) : (map.items[i].key as Scalar).commentBefore;
+  const comment = i === 0 ? (map.commentBefore ?? (map.items[0].key as Scalar).commentBefore) : (map.items[i].key as Scalar).commentBefore;
+  return comment ?? undefined;
 }
 
 /** Carries the comments above the manifest's keys onto the same keys of a derived map. */

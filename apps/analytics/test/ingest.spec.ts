@@ -106,10 +106,11 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
 
   it('a redelivery after a crash between the event insert and the task facts still records the facts', async () => {
     const store = h.get(EventStore);
-    const done = toEventRecord({ id: randomUUID(), type: 'task-manager.task.completed', subject: 'u-crash', data: { id: 'crash-task', status: 'done' } });
+    const done = toEventRecord({ id: randomUUID(), type: 'task-manager.task.completed', subject: 'u-crash', data: { task: { id: 'crash-task', status: 'done' } } });
     // The first delivery got this far: journal committed, event stored, task facts not yet written.
     const journalId = randomUUID();
-    await db.journal.insertOne({ _id: journalId, at: new Date(), state: 'committed', e: JSON.stringify([toCompact(factsOf(done.doc))]), skip: [] });
+    await db.journal.insertOne({ _id: journalId, at: new Date(), n: 1, e: JSON.stringify([toCompact(factsOf(done.doc))]) });
+    await db.commits.insertOne({ _id: journalId, at: new Date(), skip: [] });
     await db.events.insertOne({ ...done.doc, j: journalId });
     const again = await store.storeBatch([done]);
     expect(again).toMatchObject({ inserted: [], duplicates: [done.doc._id] });
@@ -120,8 +121,8 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
   it('a redelivered old event does not bring back a due date changed since', async () => {
     const store = h.get(EventStore);
     const t0 = Date.now() - 3_600_000;
-    const first = toEventRecord({ id: randomUUID(), type: 'task-manager.task.created', subject: 'u-due', time: new Date(t0).toISOString(), data: { id: 'due-task', dueAt: new Date(t0 + DAY).toISOString() } });
-    const moved = toEventRecord({ id: randomUUID(), type: 'task-manager.task.updated', subject: 'u-due', time: new Date(t0 + 60_000).toISOString(), data: { id: 'due-task', dueAt: new Date(t0 + 2 * DAY).toISOString() } });
+    const first = toEventRecord({ id: randomUUID(), type: 'task-manager.task.created', subject: 'u-due', time: new Date(t0).toISOString(), data: { task: { id: 'due-task', dueAt: new Date(t0 + DAY).toISOString() } } });
+    const moved = toEventRecord({ id: randomUUID(), type: 'task-manager.task.updated', subject: 'u-due', time: new Date(t0 + 60_000).toISOString(), data: { task: { id: 'due-task', dueAt: new Date(t0 + 2 * DAY).toISOString() } } });
     await store.storeBatch([first]);
     await store.storeBatch([moved]);
     expect((await store.storeBatch([first])).duplicates).toEqual([first.doc._id]);
@@ -136,7 +137,7 @@ describe('analytics ingest (FerretDB + RabbitMQ)', () => {
     const type = 'code-assistant.review.completed';
     await store.storeBatch([
       toEventRecord({ id: 'old-1', type, subject: 'u-ret', time: old }),
-      toEventRecord({ id: 'old-task', type: 'task-manager.task.created', subject: 'u-ret', time: old, data: { id: 'ret-task', dueAt: old } }),
+      toEventRecord({ id: 'old-task', type: 'task-manager.task.created', subject: 'u-ret', time: old, data: { task: { id: 'ret-task', dueAt: old } } }),
       toEventRecord({ id: 'recent-1', type, subject: 'u-ret', time: recent }),
     ]);
     // Compaction may already have dropped the old ones (it never folds what retention would delete).

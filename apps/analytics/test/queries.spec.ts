@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { CompactionService } from '../src/events/compaction.service';
 import { EventStore } from '../src/events/event-store.service';
 import { toEventRecord, type IncomingEvent } from '../src/events/event-record';
 import type { TestUser } from '@aether/testing';
@@ -16,14 +17,15 @@ const MIN = 60_000;
  */
 const base = Math.floor((Date.now() - 3 * 86_400_000) / HOUR) * HOUR;
 const at = (ms: number) => new Date(base + ms).toISOString();
-const task = (id: string, owner: string, dueMs: number, status = 'todo') => ({ id, ownerId: owner, title: id, status, dueAt: at(dueMs) });
+/** task-manager's payload: { task } (proto3 JSON of aether.task_manager.v1.Task). */
+const task = (id: string, owner: string, dueMs: number, status = 'todo') => ({ task: { id, ownerId: owner, title: id, status, dueAt: at(dueMs) } });
 const EVENTS: IncomingEvent[] = [
   { id: 'e1', type: 'task-manager.task.created', subject: 'A', time: at(30_000), data: task('t1', 'A', 60 * MIN) },
   { id: 'e2', type: 'task-manager.task.created', subject: 'A', time: at(70_000), data: task('t2', 'A', 30 * MIN) },
   { id: 'e3', type: 'task-manager.task.created', subject: 'A', time: at(65 * MIN), data: task('t3', 'A', 5 * HOUR) },
   { id: 'e4', type: 'ai-gateway.completion.completed', subject: 'A', time: at(2 * MIN), data: { usage: { promptTokens: 100, completionTokens: 50, costUsd: 0.0015 } } },
   { id: 'e5', type: 'task-manager.task.updated', subject: 'A', time: at(70 * MIN), data: task('t1', 'A', 60 * MIN, 'done') },
-  { id: 'e6', type: 'ai-gateway.completion.completed', subject: 'A', time: at(3 * HOUR), data: { prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.0005 } },
+  { id: 'e6', type: 'ai-gateway.completion.completed', subject: 'A', time: at(3 * HOUR), data: { usage: { prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.0005 } } },
   { id: 'e7', type: 'task-manager.task.completed', subject: 'A', time: at(4 * HOUR), data: task('t3', 'A', 5 * HOUR, 'done') },
   { id: 'e8', type: 'task-manager.task.created', subject: 'B', time: at(20 * MIN), data: task('t4', 'B', 90 * MIN) },
   { id: 'e9', type: 'ai-gateway.completion.completed', subject: 'B', time: at(HOUR + 59 * MIN + 59_000), data: { usage: { promptTokens: 1000, completionTokens: 1, costUsd: 0.01 } } },
@@ -36,9 +38,11 @@ describe('analytics queries over gRPC (FerretDB)', () => {
   let admin: TestUser;
 
   beforeAll(async () => {
-    await h.start();
-    // Two batches, as the consumer would write them.
+    await h.start({ ANALYTICS_COMPACTION_INTERVAL_MS: '0' });
+    // Two batches, as the consumer would write them: the first folded into the rollups, the
+    // second still in the tail, so every answer below merges both.
     await h.get(EventStore).storeBatch(EVENTS.slice(0, 5).map((e) => toEventRecord(e)));
+    await h.get(CompactionService).compactOnce();
     await h.get(EventStore).storeBatch(EVENTS.slice(5).map((e) => toEventRecord(e)));
     [devA, admin] = await Promise.all([h.identities.user('developer', 'A'), h.identities.user('admin', 'root')]);
   });
@@ -154,7 +158,7 @@ describe('analytics queries over gRPC (FerretDB)', () => {
     expect(seen).toEqual(expected);
     const onlyAi = await h.call('listEvents', { ...range, type: 'ai-gateway.completion.completed' }, admin);
     expect(onlyAi.items.map((e: { id: string }) => e.id)).toEqual(['e6', 'e9', 'e4']);
-    expect(JSON.parse(onlyAi.items[0].dataJson)).toEqual({ prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.0005 });
+    expect(JSON.parse(onlyAi.items[0].dataJson)).toEqual({ usage: { prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.0005 } });
     expect(onlyAi.items[0]).toMatchObject({ userId: 'A', subject: 'A', time: at(3 * HOUR) });
   });
 });

@@ -84,7 +84,8 @@ describe('nx g @aether/tools:service', () => {
     // The derived files are current (the same check CI runs), and they name the new service.
     run(copy, 'npx', ['ts-node', '-T', 'tools/manifest/generate.ts', '--check']);
     run(copy, 'npx', ['ts-node', '-T', '-r', 'tsconfig-paths/register', 'tools/env-docs/generate.ts', '--check']);
-    expect(readFileSync(join(copy, 'scripts/dev.sh'), 'utf8')).toContain(`start ${NAME} `);
+    expect(readFileSync(join(copy, 'scripts/dev.sh'), 'utf8')).toContain(`start ${NAME} ${manifest.services[NAME].ports.http} `);
+    expect(readFileSync(join(copy, 'docs/conventions.md'), 'utf8')).toContain(`| ${NAME} | ${manifest.services[NAME].ports.grpc} | ${manifest.services[NAME].ports.http} |`);
     const compose = parseYaml(readFileSync(join(copy, 'docker-compose.yml'), 'utf8'), { merge: true });
     expect(compose.services[NAME].environment.DATABASE_URL).toMatch(/@postgres:5432\/probe_svc$/);
     expect(readFileSync(join(copy, 'deploy/prometheus/prometheus.yml'), 'utf8')).toContain(`'${NAME}:9090'`);
@@ -118,6 +119,22 @@ describe('nx g @aether/tools:service', () => {
     expect(await waitForReady(`http://127.0.0.1:${httpPort}/readyz`, child, () => out)).toBe(200);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  }, 10 * 60_000);
+
+  it('passes the chart and compose checks with the new service in them', () => {
+    // The shared tree's helm (built once by scripts/ensure-helm.sh), not a new build in the copy.
+    const helm = run(WORKSPACE_ROOT, 'bash', ['scripts/ensure-helm.sh'], 20 * 60_000).trim().split('\n').pop()!;
+    const res = spawnSync('npx', ['jest', 'helm/test/chart.spec.ts', 'helm/test/extend.spec.ts', 'deploy/test/compose.spec.ts', '--ci', '--maxWorkers=1', '--json'], {
+      cwd: copy,
+      env: { ...env, HELM_BIN: helm },
+      encoding: 'utf8',
+      timeout: 5 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const result = JSON.parse(res.stdout);
+    const failures = result.testResults.flatMap((t: any) => t.assertionResults.filter((a: any) => a.status === 'failed').map((a: any) => `${a.fullName}: ${a.failureMessages[0]?.slice(0, 500)}`));
+    expect(failures).toEqual([]);
+    expect(result.numPassedTests).toBeGreaterThan(50);
   }, 10 * 60_000);
 
   it('lints and type-checks', () => {

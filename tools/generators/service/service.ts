@@ -72,6 +72,18 @@ function addCloudIdentity(tree: Tree, name: string): void {
   }
 }
 
+/** docs/conventions.md's ports table lists every service (and reserves the coming ones'). */
+function addConventionsPorts(tree: Tree, name: string, ports: { grpc?: number; http: number }): void {
+  const file = 'docs/conventions.md';
+  const text = read(tree, file);
+  if (new RegExp(`^\\| ${name} \\|`, 'm').test(text)) return;
+  const rows = [...text.matchAll(/^\| [a-z][a-z0-9-]* \| (\d+|—) \| \d+[^\n]*$/gm)];
+  const last = rows[rows.length - 1];
+  if (!last) throw new Error(`${file}: no ports table to add ${name} to`);
+  const at = last.index! + last[0].length;
+  tree.write(file, `${text.slice(0, at)}\n| ${name} | ${ports.grpc ?? '—'} | ${ports.http} |${text.slice(at)}`);
+}
+
 /** README: a configuration section for the service (its table is generated from its env class). */
 function addReadmeSection(tree: Tree, name: string): void {
   const readme = read(tree, 'README.md');
@@ -140,6 +152,7 @@ export default async function serviceGenerator(tree: Tree, options: ServiceGener
   if (store === 'postgres') generateFiles(tree, join(__dirname, 'files-postgres'), `apps/${name}`, substitutions);
   addManifestEntry(tree, name, ports, store);
   addCloudIdentity(tree, name);
+  addConventionsPorts(tree, name, ports);
   addReadmeSection(tree, name);
 
   // Everything derived from the manifest, rendered against the tree (so --dry-run shows it too).
@@ -149,7 +162,7 @@ export default async function serviceGenerator(tree: Tree, options: ServiceGener
   // README's tables load the env classes (and they the generated contracts): after the files exist.
   return () => {
     const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: tree.root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } });
-    run('bash', ['tools/proto-gen.sh']);
+    run('bash', ['tools/contracts-generate.sh']);
     run('npx', ['ts-node', '-T', '-r', 'tsconfig-paths/register', 'tools/env-docs/generate.ts']);
     console.log(`\n${name}: apps/${name} (ports gRPC ${ports.grpc ?? '—'}, HTTP ${ports.http}). Next: npm run build && npx nx test ${name}; npm start runs it.`);
   };

@@ -17,24 +17,32 @@ export interface TaskStateDoc {
 
 /**
  * One ingest batch, written before its events (see EventStore): the facts compaction folds into
- * the rollups, and the queries read while they are not folded yet (the "tail").
- * - `open`: the batch's events are being inserted; not counted anywhere yet.
- * - `committed`: the insert finished; `e` minus `skip` are stored events, counted from here
- *   until compaction has folded them (then the journal is deleted).
- * - `folded`: a journal that compaction had to seal (its writer never committed), kept without
- *   its events so a late commit of the writer can tell which events were counted.
+ * the rollups, and the queries read while they are not folded yet (the "tail"). Never changed
+ * after it is written; it counts only once its commit record exists.
  */
 export interface JournalDoc {
   _id: string;
   at: Date;
-  state: 'open' | 'committed' | 'folded';
+  /** Number of events in `e` (compaction sizes its batches without reading them). */
+  n: number;
   /** JSON of CompactEvent[] (see rollup-model.ts). */
-  e?: string;
-  /** Ids in `e` that this batch did not store (duplicates of stored events, failed inserts). */
-  skip?: string[];
-  /** Set by compaction when it sealed an abandoned open journal: the ids found stored by it. */
+  e: string;
+}
+
+/**
+ * The commit of a journal (same `_id`), inserted once: by its writer after the insert, or by
+ * compaction when the writer died (`sealed`). The unique `_id` decides which of the two won.
+ */
+export interface CommitDoc {
+  _id: string;
+  at: Date;
+  /** Ids in the journal that its batch did not store (duplicates of stored events, failures). */
+  skip: string[];
+  /** Written by compaction for an abandoned journal: the ids it found stored by that batch. */
   sealed?: boolean;
   counted?: string[];
+  /** A sealed commit whose journal is folded, kept a day so a late writer can see what was counted. */
+  folded?: boolean;
 }
 
 /** The compaction lease and the compaction plan (a handful of documents). */
@@ -51,6 +59,7 @@ export interface StateDoc {
 }
 
 export const JOURNAL_COLLECTION = 'analytics_journal';
+export const COMMITS_COLLECTION = 'analytics_journal_commits';
 export const STATE_COLLECTION = 'analytics_state';
 /** MongoDB only: every rollup partition in one collection (FerretDB: one collection each). */
 export const ROLLUPS_COLLECTION = 'analytics_rollups';
@@ -65,12 +74,14 @@ export class AnalyticsCollections {
   readonly events: Collection<EventDoc>;
   readonly tasks: Collection<TaskStateDoc>;
   readonly journal: Collection<JournalDoc>;
+  readonly commits: Collection<CommitDoc>;
   readonly state: Collection<StateDoc>;
 
   constructor(@InjectConnection() readonly connection: Connection) {
     this.events = connection.collection<EventDoc>('events');
     this.tasks = connection.collection<TaskStateDoc>('task_states');
     this.journal = connection.collection<JournalDoc>(JOURNAL_COLLECTION);
+    this.commits = connection.collection<CommitDoc>(COMMITS_COLLECTION);
     this.state = connection.collection<StateDoc>(STATE_COLLECTION);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PeriodicJob } from '@aether/service-kit';
 import { AnalyticsEnv } from '../config/analytics.env';
-import { AnalyticsCollections, type JournalDoc, type StateDoc } from './analytics-collections';
+import { AnalyticsCollections, type CommitDoc, type JournalDoc, type StateDoc } from './analytics-collections';
 import { Lease } from './lease';
 import {
   addToSlots,
@@ -30,7 +30,7 @@ const LEASE_TTL_MS = 30_000;
 const LEASE_MARGIN_MS = 10_000;
 /** Most events folded in one batch (bounds one pass's memory and time). */
 export const MAX_BATCH_EVENTS = 50_000;
-/** An open journal older than this lost its writer (a crash between journal and commit): compaction verifies it. */
+/** A journal without commit older than this lost its writer (a crash between journal and commit): compaction resolves it. */
 export const ABANDONED_JOURNAL_MS = 30_000;
 const PARTITION_CONCURRENCY = 4;
 
@@ -41,11 +41,24 @@ export interface CompactionResult {
   more: boolean;
 }
 
-/** The events of a journal that its batch stored. */
-export function journalEvents(j: JournalDoc): EventFacts[] {
-  if (!j.e) return [];
-  const skip = new Set(j.skip ?? []);
-  return (JSON.parse(j.e) as CompactEvent[]).filter((c) => !skip.has(c[0])).map(fromCompact);
+/** A committed journal: its events and its commit. */
+export interface CommittedJournal {
+  journal: JournalDoc;
+  commit: CommitDoc;
+}
+
+/** The events of a committed journal that its batch stored. */
+export function journalEvents({ journal, commit }: CommittedJournal): EventFacts[] {
+  const skip = new Set(commit.skip ?? []);
+  return (JSON.parse(journal.e) as CompactEvent[]).filter((c) => !skip.has(c[0])).map(fromCompact);
+}
+
+/** The committed journals among `commits` (a commit whose journal is gone was folded meanwhile). */
+export async function committedJournals(db: AnalyticsCollections, commits: CommitDoc[]): Promise<CommittedJournal[]> {
+  if (commits.length === 0) return [];
+  const journals = await db.journal.find({ _id: { $in: commits.map((c) => c._id) } }).toArray();
+  const byId = new Map(commits.map((c) => [c._id, c]));
+  return journals.map((journal) => ({ journal, commit: byId.get(journal._id)! }));
 }
 
 interface SlotWork {
@@ -62,7 +75,8 @@ interface SlotWork {
  * 2. each rollup doc is read, added to and replaced whole with `seq` set, unless it already
  *    carries this `seq` (a replay after a crash skips what was written); edge docs skip events
  *    whose id they already hold;
- * 3. the batch's journals are deleted, then the plan is marked applied.
+ * 3. the batch's journals and commits are deleted (a sealed commit is kept a day, marked
+ *    folded), then the plan is marked applied.
  * A crash anywhere replays the unfinished plan with the same journals. Queries use `seq` to tell
  * whether a journal they read is already inside a rollup doc (see RollupReader).
  *
@@ -127,29 +141,33 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
     const state = (await this.db.state.findOne({ _id: COMPACTION_STATE_ID })) ?? { _id: COMPACTION_STATE_ID, seq: 0, planned: [], applied: true };
     const seq = state.seq ?? 0;
     if (!state.applied) {
-      const journals = await this.db.journal.find({ _id: { $in: state.planned ?? [] } }).toArray();
+      const commits = await this.db.commits.find({ _id: { $in: state.planned ?? [] } }).toArray();
+      const journals = await committedJournals(this.db, commits);
       await this.apply(seq, journals, now);
-      await this.finish(seq, journals);
+      await this.finish(seq, commits);
     }
     await this.sealAbandoned(now);
 
-    const committed = (await this.db.journal.find({ state: 'committed' }).toArray()).sort((a, b) => a.at.getTime() - b.at.getTime() || a._id.localeCompare(b._id));
-    const batch: JournalDoc[] = [];
+    const pending = (await this.db.commits.find({ folded: { $ne: true } }).toArray()).sort((a, b) => a.at.getTime() - b.at.getTime() || a._id.localeCompare(b._id));
+    if (pending.length === 0) return { folded: 0, more: false };
+    // Sizes from the journal headers (a backlog of journals is large), then the events of the ones picked.
+    const sizes = new Map(
+      (await this.db.journal.find({ _id: { $in: pending.map((c) => c._id) } }, { projection: { n: 1 } }).toArray()).map((j) => [j._id, j.n ?? 1]),
+    );
+    const picked: CommitDoc[] = [];
     let events = 0;
-    for (const j of committed) {
-      const n = j.e ? (JSON.parse(j.e) as unknown[]).length : 0;
-      if (batch.length > 0 && events + n > MAX_BATCH_EVENTS) break;
-      batch.push(j);
+    for (const c of pending) {
+      const n = sizes.get(c._id) ?? 0;
+      if (picked.length > 0 && events + n > MAX_BATCH_EVENTS) break;
+      picked.push(c);
       events += n;
     }
-    if (batch.length === 0) return { folded: 0, more: false };
-
     const next = seq + 1;
-    this.lease.assertHeld();
-    if (!(await this.plan(seq, next, batch.map((j) => j._id)))) return { folded: 0, more: false };
-    const folded = await this.apply(next, batch, now);
-    await this.finish(next, batch);
-    return { folded, more: committed.length > batch.length };
+    await this.lease.keep();
+    if (!(await this.plan(seq, next, picked.map((c) => c._id)))) return { folded: 0, more: false };
+    const folded = await this.apply(next, await committedJournals(this.db, picked), now);
+    await this.finish(next, picked);
+    return { folded, more: pending.length > picked.length };
   }
 
   /** Compare-and-set of the plan: false when another replica planned `next` already. */
@@ -168,17 +186,18 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
     return r.matchedCount === 1;
   }
 
-  private async finish(seq: number, journals: JournalDoc[]): Promise<void> {
-    this.lease.assertHeld();
-    const sealed = journals.filter((j) => j.sealed).map((j) => j._id);
-    const plain = journals.filter((j) => !j.sealed).map((j) => j._id);
-    if (plain.length > 0) await this.db.journal.deleteMany({ _id: { $in: plain } });
-    if (sealed.length > 0) await this.db.journal.updateMany({ _id: { $in: sealed } }, { $set: { state: 'folded' }, $unset: { e: '' } });
+  private async finish(seq: number, commits: CommitDoc[]): Promise<void> {
+    await this.lease.keep();
+    const ids = commits.map((c) => c._id);
+    const sealed = commits.filter((c) => c.sealed).map((c) => c._id);
+    if (ids.length > 0) await this.db.journal.deleteMany({ _id: { $in: ids } });
+    if (sealed.length > 0) await this.db.commits.updateMany({ _id: { $in: sealed } }, { $set: { folded: true } });
+    if (ids.length > sealed.length) await this.db.commits.deleteMany({ _id: { $in: ids }, sealed: { $ne: true } });
     await this.db.state.updateOne({ _id: COMPACTION_STATE_ID, seq }, { $set: { applied: true } });
   }
 
   /** Folds the events of `journals` into the rollups as batch `seq` (idempotent per doc). Returns the events folded. */
-  private async apply(seq: number, journals: JournalDoc[], now: Date): Promise<number> {
+  private async apply(seq: number, journals: CommittedJournal[], now: Date): Promise<number> {
     const cutoff = retentionCutoff(now, this.env.ANALYTICS_RETENTION_DAYS).getTime();
     const slots = new Map<string, Map<string, SlotWork>>();
     const edges = new Map<string, Map<string, { ref: DocRef; events: EventFacts[] }>>();
@@ -217,7 +236,7 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
     await runLimited(tasks, PARTITION_CONCURRENCY);
     if (expired.length > 0) {
       // Too old to keep: retention already removed their buckets (or is about to), so they go too.
-      this.lease.assertHeld();
+      await this.lease.keep();
       await this.db.events.deleteMany({ _id: { $in: expired } });
       this.logger.warn(`Deleted ${expired.length} events older than the retention cutoff instead of folding them`);
     }
@@ -234,8 +253,8 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
       counts.seq = seq;
       out.push(encodeSlotDoc(w.ref, counts));
     }
-    this.lease.assertHeld();
-    if (out.length > 0) await this.rollups.write(partition, out);
+    await this.lease.keep();
+    if (out.length > 0) await this.rollups.write(partition, out, new Set(existing.keys()));
   }
 
   private async applyEdges(partition: string, work: Array<{ ref: DocRef; events: EventFacts[] }>): Promise<void> {
@@ -250,28 +269,34 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
       entries.push(...added.map(toCompact));
       out.push({ _id: w.ref.id, b: new Date(w.ref.bucket), e: JSON.stringify(entries) });
     }
-    this.lease.assertHeld();
-    if (out.length > 0) await this.rollups.write(partition, out);
+    await this.lease.keep();
+    if (out.length > 0) await this.rollups.write(partition, out, new Set(existing.keys()));
   }
 
   /**
-   * An open journal whose writer died between writing it and committing it: its events may or
-   * may not have been stored. The stored ones carry the journal's id (`j`); those are counted,
-   * and the journal becomes committed (sealed, so a late commit of a writer that was only slow
-   * can tell what was counted: see EventStore).
+   * A journal without commit whose writer died between writing it and committing it: its events
+   * may or may not have been stored. The stored ones carry the journal's id (`j`); those are
+   * counted: compaction commits the journal itself, sealed with what it counted (a writer that
+   * was only slow then journals the rest: see EventStore). The unique commit `_id` decides a race
+   * with that writer.
    */
   private async sealAbandoned(now: Date): Promise<void> {
-    const abandoned = await this.db.journal.find({ state: 'open', at: { $lt: new Date(now.getTime() - ABANDONED_JOURNAL_MS) } }).toArray();
-    for (const j of abandoned) {
-      const ids = j.e ? (JSON.parse(j.e) as CompactEvent[]).map((c) => c[0]) : [];
+    const old = await this.db.journal.find({ at: { $lt: new Date(now.getTime() - ABANDONED_JOURNAL_MS) } }, { projection: { at: 1 } }).toArray();
+    if (old.length === 0) return;
+    const committed = new Set((await this.db.commits.find({ _id: { $in: old.map((j) => j._id) } }, { projection: { _id: 1 } }).toArray()).map((c) => c._id));
+    for (const { _id } of old.filter((j) => !committed.has(j._id))) {
+      const journal = await this.db.journal.findOne({ _id });
+      if (!journal) continue;
+      const ids = (JSON.parse(journal.e) as CompactEvent[]).map((c) => c[0]);
       const stored = await this.db.events.find({ _id: { $in: ids } }, { projection: { j: 1 } }).toArray();
-      const counted = new Set(stored.filter((d) => d.j === j._id).map((d) => d._id));
-      this.lease.assertHeld();
-      const r = await this.db.journal.updateOne(
-        { _id: j._id, state: 'open' },
-        { $set: { state: 'committed', sealed: true, counted: [...counted], skip: ids.filter((id) => !counted.has(id)) } },
-      );
-      if (r.modifiedCount === 1) this.logger.warn(`Recovered an abandoned ingest batch: ${counted.size} of ${ids.length} events were stored`);
+      const counted = new Set(stored.filter((d) => d.j === _id).map((d) => d._id));
+      await this.lease.keep();
+      try {
+        await this.db.commits.insertOne({ _id, at: journal.at, skip: ids.filter((id) => !counted.has(id)), sealed: true, counted: [...counted] });
+        this.logger.warn(`Recovered an abandoned ingest batch: ${counted.size} of ${ids.length} events were stored`);
+      } catch (e) {
+        if ((e as { code?: number }).code !== 11000) throw e; // its writer committed meanwhile
+      }
     }
   }
 }

@@ -1,3 +1,5 @@
+import type { taskManagerV1 } from '@aether/contracts';
+import { CloudEvent, decodeEvent, InvalidEventError, type KnownCloudEvent } from '@aether/messaging';
 import { floorTo } from './buckets';
 import type { EventFacts } from './rollup-model';
 
@@ -63,77 +65,106 @@ export interface EventRecord {
 
 export const AI_COMPLETION_TYPE = 'ai-gateway.completion.completed';
 export const TASK_CREATED_TYPE = 'task-manager.task.created';
-const TASK_PREFIX = 'task-manager.task.';
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const str = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 ? x : undefined);
-/** Accepts camelCase and snake_case (proto JSON and hand-written payloads both occur). */
-const pick = (o: Obj, ...keys: string[]): unknown => keys.map((k) => o[k]).find((v) => v !== undefined);
-const num = (x: unknown): number => {
-  const n = typeof x === 'string' ? Number(x) : x;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
-};
-
-function parseTime(t: unknown, fallback: Date): Date {
-  const d = t instanceof Date ? t : typeof t === 'string' ? new Date(t) : undefined;
-  return d && !Number.isNaN(d.getTime()) ? d : fallback;
+/** A timestamp field of a proto message: ISO-8601, empty = unset; anything unparseable counts as unset. */
+function protoTime(t: string): Date | undefined {
+  if (!t) return undefined;
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** The user an event is about: its CloudEvents subject, else data.userId / data.ownerId. */
-export function attributeUser(subject: string | undefined, data: unknown): string {
-  if (subject) return subject;
-  if (!isObj(data)) return '';
-  const nested = isObj(data.task) ? data.task : {};
-  return str(pick(data, 'userId', 'user_id', 'ownerId', 'owner_id')) ?? str(pick(nested, 'ownerId', 'owner_id')) ?? '';
-}
+const nonNegative = (n: number): number => (Number.isFinite(n) && n > 0 ? n : 0);
 
-function taskSignal(ev: IncomingEvent, userId: string, time: Date): TaskSignal | undefined {
-  if (!ev.type.startsWith(TASK_PREFIX) || !isObj(ev.data)) return undefined;
-  const data = ev.data;
-  // Payloads are either the task itself or { task, changes?, previousStatus? }.
-  const task = isObj(data.task) ? data.task : data;
-  const taskId = str(pick(task, 'id', 'taskId', 'task_id')) ?? str(pick(data, 'taskId', 'task_id'));
-  if (!taskId) return undefined;
-  const verb = ev.type.slice(TASK_PREFIX.length);
-  const status = str(pick(task, 'status')) ?? (isObj(data.changes) ? str(data.changes.status) : undefined);
-  const completed = verb === 'completed' || status === 'done';
-  const closed = completed || verb === 'deleted' || verb === 'cancelled' || status === 'cancelled';
-  const dueRaw = pick(task, 'dueAt', 'due_at');
-  let dueAt: Date | null | undefined;
-  if (dueRaw === null || dueRaw === '') dueAt = null;
-  else if (dueRaw !== undefined) {
-    const d = parseTime(dueRaw, new Date(NaN));
-    dueAt = Number.isNaN(d.getTime()) ? undefined : d;
+/**
+ * The typed payload of a catalogued event (`decodeEvent`), or undefined: a type the catalog does
+ * not know, or data that is not a message (not a JSON object). Such events are stored and counted
+ * by type like any other; no figure is read from their data.
+ */
+function decoded(ev: CloudEvent<unknown>): KnownCloudEvent | undefined {
+  try {
+    return decodeEvent(ev);
+  } catch (e) {
+    if (e instanceof InvalidEventError) return undefined;
+    throw e;
   }
-  const owner = str(pick(task, 'ownerId', 'owner_id')) ?? userId;
-  const closedAt = closed ? (completed ? parseTime(pick(task, 'completedAt', 'completed_at'), time) : time) : undefined;
-  return { taskId, userId: owner, time, dueAt, completed, closed, closedAt };
 }
 
-/** Turns an incoming CloudEvent into what is stored: the event with its buckets, plus task facts. */
-export function toEventRecord(ev: IncomingEvent, receivedAt = new Date()): EventRecord {
-  const time = parseTime(ev.time, receivedAt);
-  const userId = attributeUser(str(ev.subject), ev.data);
+/**
+ * What a task-manager task event says about its task (the payload carries the whole Task after
+ * the change): done or cancelled closes it, `deleted` too; the due date is the task's, and an
+ * empty one counts as "cleared" only when the change says so (`changes` holds `dueAt`), since
+ * the other events carry no news about it.
+ */
+function taskSignal(known: KnownCloudEvent, time: Date): TaskSignal | undefined {
+  let task: taskManagerV1.Task | undefined;
+  let changes: string[] = [];
+  let deleted = false;
+  switch (known.type) {
+    case 'task-manager.task.created':
+    case 'task-manager.task.due_soon':
+      task = known.data.task;
+      break;
+    case 'task-manager.task.updated':
+    case 'task-manager.task.completed':
+      task = known.data.task;
+      changes = known.data.changes;
+      break;
+    case 'task-manager.task.deleted':
+      task = known.data.task;
+      deleted = true;
+      break;
+    default:
+      return undefined;
+  }
+  if (!task?.id) return undefined;
+  const completed = known.type === 'task-manager.task.completed' || task.status === 'done';
+  const closed = completed || deleted || task.status === 'cancelled';
+  const due = protoTime(task.dueAt);
+  const dueAt = due ?? (changes.includes('dueAt') ? null : undefined);
+  const closedAt = closed ? (completed ? (protoTime(task.completedAt) ?? time) : time) : undefined;
+  return { taskId: task.id, userId: task.ownerId || (known.subject ?? ''), time, dueAt, completed, closed, closedAt };
+}
+
+/**
+ * Turns an incoming CloudEvent into what is stored: the event with its buckets, attributed to its
+ * subject (the acting/owning user id, by convention), plus the figures its typed payload carries
+ * (AI usage, task facts). The data is stored as sent.
+ */
+export function toEventRecord(input: CloudEvent<unknown> | IncomingEvent, receivedAt = new Date()): EventRecord {
+  const ev = input instanceof CloudEvent ? input : toCloudEvent(input);
+  const parsed = ev.time ? new Date(ev.time) : receivedAt;
+  const time = Number.isNaN(parsed.getTime()) ? receivedAt : parsed;
+  const subject = ev.subject ?? '';
   const doc: EventDoc = {
     _id: ev.id,
     type: ev.type,
     source: ev.source ?? '',
-    subject: str(ev.subject) ?? '',
-    userId,
+    subject,
+    userId: subject,
     time,
     minute: floorTo(time, 'minute'),
     hour: floorTo(time, 'hour'),
     day: floorTo(time, 'day'),
     dataJson: JSON.stringify(ev.data ?? null),
   };
-  if (ev.type === AI_COMPLETION_TYPE && isObj(ev.data)) {
-    const usage = isObj(ev.data.usage) ? ev.data.usage : ev.data;
-    doc.promptTokens = num(pick(usage, 'promptTokens', 'prompt_tokens'));
-    doc.completionTokens = num(pick(usage, 'completionTokens', 'completion_tokens'));
-    doc.costUsd = num(pick(usage, 'costUsd', 'cost_usd'));
+  const known = decoded(ev);
+  if (!known) return { doc };
+  if (known.type === AI_COMPLETION_TYPE) {
+    const usage = known.data.usage;
+    doc.promptTokens = nonNegative(usage?.promptTokens ?? 0);
+    doc.completionTokens = nonNegative(usage?.completionTokens ?? 0);
+    doc.costUsd = nonNegative(usage?.costUsd ?? 0);
   }
-  return { doc, task: taskSignal(ev, userId, time) };
+  return { doc, task: taskSignal(known, time) };
+}
+
+/** A plain envelope (tests, tools) as the CloudEvent the consumer would have parsed. */
+function toCloudEvent(ev: IncomingEvent): CloudEvent<unknown> {
+  const time = ev.time instanceof Date ? ev.time.toISOString() : ev.time;
+  return new CloudEvent<unknown>(
+    { specversion: '1.0', id: ev.id, type: ev.type, source: ev.source ?? ev.type.split('.')[0], subject: ev.subject || undefined, time, data: ev.data },
+    false,
+  );
 }
 
 /** What the rollups keep of a stored event. Tokens are whole numbers, cost is kept in nano-USD (exact sums). */

@@ -31,8 +31,8 @@ interface WriteErrorLike {
 type Ops<T extends object> = mongo.AnyBulkWriteOperation<T>[];
 
 /** The ingest journal document announcing `records` (see EventStore). */
-export function journalDoc(id: string, records: EventRecord[], state: 'open' | 'committed'): JournalDoc {
-  return { _id: id, at: new Date(), state, e: JSON.stringify(records.map((r) => toCompact(factsOf(r.doc)))), ...(state === 'committed' ? { skip: [] } : {}) };
+export function journalDoc(id: string, records: EventRecord[]): JournalDoc {
+  return { _id: id, at: new Date(), n: records.length, e: JSON.stringify(records.map((r) => toCompact(factsOf(r.doc)))) };
 }
 
 /**
@@ -89,14 +89,16 @@ async function upsertAll<T extends { _id: string }>(
 /**
  * Stores events exactly once. The event id is the primary key, so a redelivered event fails its
  * insert with E11000 and is reported as a duplicate. The hot path is one unordered insertMany per
- * batch, framed by two small writes to the ingest journal (`analytics_journal`):
- * 1. before the insert, one journal document with the batch's facts (`open`), whose id every
+ * batch, framed by two single-document inserts (inserts only: their cost does not grow with a
+ * backlog of journals, which FerretDB would scan for any filtered update):
+ * 1. before the insert, the journal (`analytics_journal`) with the batch's facts, whose id every
  *    event of the batch carries (`j`);
- * 2. after it, the journal is `committed` with the ids this batch did not store (duplicates,
- *    failures).
+ * 2. after it, the journal's commit (`analytics_journal_commits`, same `_id`) with the ids this
+ *    batch did not store (duplicates, failures).
  * Committed journals are what compaction folds into the rollups and what queries read until then,
  * so every stored event is counted once: by the batch that stored it. A writer that dies between
- * 1 and 2 leaves an open journal, which compaction later resolves from the stored events' `j`.
+ * 1 and 2 leaves a journal without commit, which compaction later resolves from the stored
+ * events' `j`.
  *
  * Task facts (due dates, completion) are idempotent upserts applied for new AND duplicate events:
  * if the process died after the insert but before the facts, the redelivery supplies them.
@@ -122,7 +124,7 @@ export class EventStore {
     if (unique.length === 0) return result;
 
     const journalId = randomUUID();
-    await this.db.journal.insertOne(journalDoc(journalId, unique, 'open'));
+    await this.db.journal.insertOne(journalDoc(journalId, unique));
     const rejected = new Map<number, WriteErrorLike>();
     try {
       await this.db.events.insertMany(
@@ -131,7 +133,7 @@ export class EventStore {
       );
     } catch (e) {
       const writeErrors = bulkWriteErrors(e);
-      if (!writeErrors) throw e; // nothing known about what was written: the journal stays open for compaction to resolve
+      if (!writeErrors) throw e; // nothing known about what was written: the journal stays uncommitted for compaction to resolve
       for (const we of writeErrors) rejected.set(we.index, we);
     }
 
@@ -149,20 +151,26 @@ export class EventStore {
   }
 
   /**
-   * Commits the batch's journal. If compaction sealed it meanwhile (this writer looked dead: the
+   * Commits the batch's journal. If compaction sealed it first (this writer looked dead: the
    * insert took longer than ABANDONED_JOURNAL_MS), the events it found stored are counted; the
    * ones this batch stored after that go into a journal of their own.
    */
   private async commitJournal(journalId: string, candidates: EventRecord[], inserted: Set<string>): Promise<void> {
     const skip = candidates.filter((r) => !inserted.has(r.doc._id)).map((r) => r.doc._id);
-    const commit = await this.db.journal.updateOne({ _id: journalId, state: 'open' }, { $set: { state: 'committed', skip } });
-    if (commit.matchedCount === 1) return;
-    const sealed = await this.db.journal.findOne({ _id: journalId });
+    try {
+      await this.db.commits.insertOne({ _id: journalId, at: new Date(), skip });
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code !== DUPLICATE_KEY) throw e;
+    }
+    const sealed = await this.db.commits.findOne({ _id: journalId });
     const counted = new Set(sealed?.counted ?? []);
     const missed = candidates.filter((r) => inserted.has(r.doc._id) && !counted.has(r.doc._id));
     this.logger.warn(`Ingest batch ${journalId} was sealed by compaction before its commit; ${missed.length} events journaled again`);
     if (missed.length === 0) return;
-    await this.db.journal.insertOne(journalDoc(randomUUID(), missed, 'committed'));
+    const again = journalDoc(randomUUID(), missed);
+    await this.db.journal.insertOne(again);
+    await this.db.commits.insertOne({ _id: again._id, at: again.at, skip: [] });
   }
 
   /**

@@ -50,6 +50,13 @@ export class Lease {
     if (Date.now() > this.until - this.marginMs) throw new LeaseLostError(this.name);
   }
 
+  /** For long work: renews the lease once half of it is used, then asserts it is held. */
+  async keep(): Promise<void> {
+    this.assertHeld();
+    if (Date.now() > this.until - this.ttlMs / 2 && !(await this.acquire())) throw new LeaseLostError(this.name);
+    this.assertHeld();
+  }
+
   async release(): Promise<void> {
     if (this.until === 0) return;
     this.until = 0;

@@ -24,8 +24,8 @@ import { AI_COMPLETION_TYPE } from './event-record';
 export const ALL_SCOPE = 'all';
 /** Day docs of one scope are grouped in partitions of this many days. */
 export const DAY_PARTITION_DAYS = 64;
-/** Hour docs of one scope are grouped in partitions of this many days. */
-export const HOUR_PARTITION_DAYS = 4;
+/** Hour docs of one scope are grouped in partitions of this many days (a minute series spans at most 2). */
+export const HOUR_PARTITION_DAYS = 1;
 const DAY = BUCKET_MS.day;
 const HOUR = BUCKET_MS.hour;
 const MINUTE = BUCKET_MS.minute;

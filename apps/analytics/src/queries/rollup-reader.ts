@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { UnavailableError } from '@aether/service-kit';
 import { AnalyticsCollections } from '../events/analytics-collections';
 import { BUCKET_MS, ceilTo, floorTo } from '../events/buckets';
-import { COMPACTION_STATE_ID, journalEvents } from '../events/compaction.service';
+import { committedJournals, COMPACTION_STATE_ID, journalEvents } from '../events/compaction.service';
 import { dayDocRef, edgeDocRef, hourDocRef, type CompactEvent, type DocRef, type EdgeDoc, type EventFacts, type SlotDoc, type SlotDocKind } from '../events/rollup-model';
 import { RollupStore, type RollupDoc } from '../events/rollup-store';
 
@@ -104,8 +104,9 @@ export function edgeEvents(doc: RollupDoc | undefined): EventFacts[] {
  * Reads rollup docs and the not yet folded tail as one consistent view, so every stored event is
  * counted exactly once while compaction runs:
  * 1. the compaction state: the last planned batch `seq` and, while it is being applied, its journals;
- * 2. the committed journals (the tail); a journal of the batch being applied has that `seq`,
- *    any other is in no batch yet;
+ * 2. the committed journals (the tail: commits, then their journals); a journal of the batch
+ *    being applied has that `seq`, any other is in no batch yet (one folded meanwhile is gone,
+ *    and then inside the docs of 3);
  * 3. the docs. A tail event is already inside a day/hour doc iff the doc's `seq` ≥ the event's
  *    batch; edge docs list their event ids. A doc newer than the state read in 1 (a batch planned
  *    in between, whose journals 2 may or may not have seen) makes the view ambiguous: it is
@@ -119,11 +120,17 @@ export class RollupReader {
   ) {}
 
   async snapshot(refs: DocRef[], wanted: (e: EventFacts) => boolean): Promise<Snapshot> {
+    // No tail (the usual case once compaction keeps up): the docs alone are exact. Everything
+    // committed before this read is folded (docs are written before commits are deleted) and
+    // nothing is counted twice; two round trips instead of four.
+    if ((await this.db.commits.countDocuments({ folded: { $ne: true } }, { limit: 1 })) === 0) {
+      return { docs: await this.rollups.read(refs), tail: [] };
+    }
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const state = await this.db.state.findOne({ _id: COMPACTION_STATE_ID });
       const seq = state?.seq ?? 0;
       const planned = new Set(state && !state.applied ? (state.planned ?? []) : []);
-      const journals = await this.db.journal.find({ state: 'committed' }).toArray();
+      const journals = await committedJournals(this.db, await this.db.commits.find({ folded: { $ne: true } }).toArray());
       const docs = await this.rollups.read(refs);
       if ([...docs.values()].some((d) => ((d as SlotDoc).seq ?? 0) > seq)) {
         await sleep(5 * (attempt + 1));
@@ -131,7 +138,7 @@ export class RollupReader {
       }
       const tail: TailEvent[] = [];
       for (const j of journals) {
-        const batch = planned.has(j._id) ? seq : Infinity;
+        const batch = planned.has(j.journal._id) ? seq : Infinity;
         for (const e of journalEvents(j)) if (wanted(e)) tail.push({ ...e, seq: batch });
       }
       return { docs, tail };

@@ -12,7 +12,7 @@ export interface PurgeResult {
   rollups: number;
 }
 
-/** Sealed journals are kept this long after folding (a late commit of their writer reads them). */
+/** Sealed commits are kept this long after folding (a late commit of their writer reads them). */
 const FOLDED_JOURNAL_KEEP_MS = 86_400_000;
 
 /**
@@ -55,7 +55,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         this.db.events.deleteMany({ time: { $lt: cutoff } }),
         this.db.tasks.deleteMany({ lastEventAt: { $lt: cutoff } }),
         this.rollups.purgeBefore(cutoff),
-        this.db.journal.deleteMany({ state: 'folded', at: { $lt: new Date(now.getTime() - FOLDED_JOURNAL_KEEP_MS) } }),
+        this.db.commits.deleteMany({ folded: true, at: { $lt: new Date(now.getTime() - FOLDED_JOURNAL_KEEP_MS) } }),
       ]);
       return { events: events.deletedCount, tasks: tasks.deletedCount, rollups };
     });

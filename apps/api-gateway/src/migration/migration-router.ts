@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
 import { Agent } from 'undici';
 import { ACCESS_TOKEN_VERIFIER, type AccessTokenVerifier, type Principal } from '@aether/auth';
-import { UnauthenticatedError, UnavailableError } from '@aether/service-kit';
+import { UnauthenticatedError, UnavailableError, ValidationError } from '@aether/service-kit';
 import { ApiKeyAuthenticator } from '../authentication/api-key.authenticator';
 import { extractCredential } from '../authentication/credentials';
 import { GatewayEnv } from '../config/gateway.env';
@@ -123,34 +123,50 @@ export class MigrationRouter {
     if (!route) return;
 
     let principal: Principal | undefined;
-    const needsCaller = route.target === 'legacy' && route.rolloutPercent > 0 && route.rolloutPercent < 100;
+    // The caller decides the side (sticky rollout) and is what the monolith is told, also on a
+    // shadow copy of a request `new` serves.
     const mayGoLegacy = route.target === 'legacy' && route.rolloutPercent < 100;
-    if (needsCaller || mayGoLegacy) {
+    const shadowsToLegacy = route.shadow === 'legacy' && SAFE_METHODS.has(request.method);
+    if (mayGoLegacy || shadowsToLegacy) {
       try {
         principal = await this.authenticate(request);
       } catch (err) {
+        // Served by new whoever calls: Nest's guards judge the credential (public routes ignore
+        // it); such a request is not shadowed.
+        if (!mayGoLegacy) return void this.routeTo(request, route, 'new', undefined, undefined);
+        let problem = err;
         if (err instanceof UnauthenticatedError) {
-          await enforceRateLimit(this.limits, reply, 'anonymous', clientIpKey(request)).catch((e: unknown) => this.sendProblem(request, reply, e));
+          // As AuthenticationGuard: failed authentications spend the client IP's anonymous budget.
+          await enforceRateLimit(this.limits, reply, 'anonymous', clientIpKey(request)).catch((e: unknown) => (problem = e));
         }
-        if (!reply.sent) this.sendProblem(request, reply, err);
-        return;
+        return this.answerProblem(request, reply, problem);
       }
     }
     const side = sideFor(route, principal ? identityKey(principal) : clientIpKey(request));
     const shadowSide = route.shadow !== 'off' && route.shadow !== side && SAFE_METHODS.has(request.method) ? (route.shadow as Side) : undefined;
-    const routing: Routing = { route, side, shadow: shadowSide, principal, captured: shadowSide ? [] : undefined, capturedBytes: 0, captureOverflow: false };
-    request.migrationRouting = routing;
+    const routing = this.routeTo(request, route, side, shadowSide, principal);
     if (side === 'new') return;
 
     reply.header(SERVED_BY_HEADER, 'legacy');
     try {
+      // A route read from the table may name legacy on a gateway started without it.
+      if (!this.legacyOrigin) throw new UnavailableError('The legacy API is not configured on this gateway (LEGACY_API_URL)');
+      // The monolith's router may resolve dot segments: /api/v1/reports/../admin must not reach
+      // a path the route does not cover.
+      if (hasDotSegment(path)) throw new ValidationError('The request path is not valid', [{ field: 'path', message: 'must not contain "." or ".." segments' }], 'BAD_URL');
       await enforceRateLimit(this.limits, reply, principal ? 'default' : 'anonymous', principal ? identityKey(principal) : clientIpKey(request));
       this.checkBodySize(request);
     } catch (err) {
-      this.sendProblem(request, reply, err);
-      return;
+      return this.answerProblem(request, reply, err);
     }
     await this.forward(request, reply, routing);
+  }
+
+  /** Records the decision on the request: counters and the shadow read it when the answer is out. */
+  private routeTo(request: RoutedRequest, route: Route, side: Side, shadow: Side | undefined, principal: Principal | undefined): Routing {
+    const routing: Routing = { route, side, shadow, principal, captured: shadow ? [] : undefined, capturedBytes: 0, captureOverflow: false };
+    request.migrationRouting = routing;
+    return routing;
   }
 
   /** Verifies the caller's credential when there is one (same rules as AuthenticationGuard). */
@@ -171,7 +187,7 @@ export class MigrationRouter {
    * reply sent, so no Nest route ever runs for a proxied request.
    */
   private async forward(request: RoutedRequest, reply: FastifyReply, routing: Routing): Promise<void> {
-    const done = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+    const done = answered(reply);
     // The body is streamed as it arrives (Fastify has not parsed it), bounded by BODY_LIMIT_BYTES.
     let limit: BodyLimit | undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -242,12 +258,39 @@ export class MigrationRouter {
     }, primary);
   }
 
+  /**
+   * Answers from the hook and waits until the answer is out: Fastify's lifecycle goes on when the
+   * hook resolves, and must find the reply sent (or it would route the request into Nest too).
+   */
+  private async answerProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): Promise<void> {
+    const done = answered(reply);
+    this.sendProblem(request, reply, err);
+    await done;
+    if (!reply.sent) reply.hijack();
+  }
+
   private sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
     if (reply.sent) return;
     const problem = toProblem(err, String(request.id));
     if (problem.unexpected) this.logger.error({ err, requestId: request.id }, 'legacy routing failed unexpectedly');
     reply.status(problem.body.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(problem.body);
   }
+}
+
+/** True when a segment of the raw path is `.` or `..`, also percent-encoded (`%2e%2E`). */
+export function hasDotSegment(path: string): boolean {
+  return path.split('/').some((segment) => {
+    const s = segment.replace(/%2e/gi, '.');
+    return s === '.' || s === '..';
+  });
+}
+
+/** Resolves when the response is finished or its connection closed. */
+function answered(reply: FastifyReply): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (reply.raw.writableEnded || reply.raw.destroyed) return resolve();
+    reply.raw.once('close', () => resolve());
+  });
 }
 
 /** Fails the stream (and so the upstream request) once more than `limit` bytes went through. */

@@ -20,7 +20,3 @@ export function sideFor(route: Route, callerKey: string | undefined): Side {
   return rolloutBucket(route.prefix, callerKey) < route.rolloutPercent ? 'new' : 'legacy';
 }
 
-/** True when the serving side depends on who is calling (so the caller must be known first). */
-export function dependsOnCaller(route: Route): boolean {
-  return route.target === 'legacy' && route.rolloutPercent > 0 && route.rolloutPercent < 100;
-}

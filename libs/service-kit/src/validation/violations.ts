@@ -38,14 +38,17 @@ export class Violations {
     return problem === undefined;
   }
 
-  /** Like text(), for a value that must be present: `value` trimmed, undefined when invalid. */
+  /**
+   * Like text(), for a value that must be present: blank (only white space, BOM included) is
+   * refused, anything else is returned exactly as sent — stored text is never silently altered.
+   */
   requiredText(field: string, value: string | undefined | null, max: number): string | undefined {
-    const trimmed = (value ?? '').trim();
-    if (!trimmed) {
+    const text = value ?? '';
+    if (!text.trim()) {
       this.add(field, 'is required');
       return undefined;
     }
-    return this.text(field, trimmed, max) ? trimmed : undefined;
+    return this.text(field, text, max) ? text : undefined;
   }
 
   /**

@@ -153,7 +153,10 @@ export const CONSOLE_JS = String.raw`'use strict';
         editing[route.id] = { target: target.value, rolloutPercent: rollout.value, shadow: shadow.value, ignorePaths: ignore.value };
       });
     });
-    target.addEventListener('change', function () { rollout.value = target.value === 'new' ? '100' : '0'; editing[route.id].rolloutPercent = rollout.value; });
+    target.addEventListener('change', function () {
+      rollout.value = target.value === 'new' ? '100' : '0';
+      editing[route.id] = { target: target.value, rolloutPercent: rollout.value, shadow: shadow.value, ignorePaths: ignore.value };
+    });
     var cells = [el('td', route.prefix, 'prefix'), el('td'), el('td'), el('td'), el('td'),
       el('td', fmtSide(route.stats.legacy), 'stats-legacy'), el('td', fmtSide(route.stats.new), 'stats-new'),
       el('td', route.stats.shadow.compared + ' / ' + route.stats.shadow.mismatches, 'stats-shadow'),
@@ -181,14 +184,15 @@ export const CONSOLE_JS = String.raw`'use strict';
     return tr;
   }
 
-  async function refresh() {
+  async function refresh(force) {
     var data = await call('GET', API);
     $('table-version').textContent = 'table version ' + data.version;
     var w = data.items.length ? data.items[0].stats.windowSeconds : 300;
     $('window').textContent = Math.round(w / 60) + ' min';
     var tbody = document.querySelector('#routes tbody');
-    var focused = document.activeElement && tbody.contains(document.activeElement);
-    if (focused) return; // do not redraw under the operator's cursor
+    var active = document.activeElement;
+    var typing = active && tbody.contains(active) && (active.tagName === 'INPUT' || active.tagName === 'SELECT');
+    if (typing && !force) return; // the timer does not redraw a field the operator is editing
     tbody.textContent = '';
     data.items.forEach(function (r) { tbody.appendChild(row(r)); });
     $('routes-error').textContent = '';
@@ -196,7 +200,7 @@ export const CONSOLE_JS = String.raw`'use strict';
 
   function act(promise) {
     $('routes-error').textContent = '';
-    return promise.then(function () { return refresh(); }).catch(function (e) { $('routes-error').textContent = e.message; });
+    return promise.then(function () { return refresh(true); }).catch(function (e) { $('routes-error').textContent = e.message; });
   }
 
   async function showMismatches(route) {

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@aether/service-kit';
+import { aiGatewayService } from './service';
+
+void bootstrapService(aiGatewayService);

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@aether/service-kit';
+import { dockerManagerService } from './service';
+
+void bootstrapService(dockerManagerService);

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@aether/service-kit';
+import { integrationHubService } from './service';
+
+void bootstrapService(integrationHubService);
