@@ -10,14 +10,15 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 
 # >>> generated from services.yaml (services) by `npm run manifest:gen` — do not edit
 need_mongo=--mongo
-postgres_databases=(aether_security aether_task_manager aether_integration_hub)
+postgres_databases=(aether_security aether_task_manager aether_integration_hub aether_rag)
 AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:9101/.well-known/jwks.json}
 SECURITY_GRPC_URL=${SECURITY_GRPC_URL:-127.0.0.1:50051}
 TASK_MANAGER_GRPC_URL=${TASK_MANAGER_GRPC_URL:-127.0.0.1:50052}
 ANALYTICS_GRPC_URL=${ANALYTICS_GRPC_URL:-127.0.0.1:50053}
-INTEGRATION_HUB_GRPC_URL=${INTEGRATION_HUB_GRPC_URL:-127.0.0.1:50056}
 DOCKER_MANAGER_GRPC_URL=${DOCKER_MANAGER_GRPC_URL:-127.0.0.1:50057}
+INTEGRATION_HUB_GRPC_URL=${INTEGRATION_HUB_GRPC_URL:-127.0.0.1:50056}
 AI_GATEWAY_GRPC_URL=${AI_GATEWAY_GRPC_URL:-127.0.0.1:50054}
+RAG_GRPC_URL=${RAG_GRPC_URL:-127.0.0.1:50058}
 # Every service, each after the ones it needs (the issuer first for its JWKS, callers after their peers).
 start_services() {
   start security 9101 \
@@ -36,22 +37,41 @@ start_services() {
     MONGODB_URL="${ANALYTICS_MONGODB_URL:-$MONGO_URL/aether_analytics}" \
     RABBITMQ_URL="$RABBITMQ_URL" \
     AUTH_JWKS_URL="$AUTH_JWKS_URL"
+  start docker-manager 9107 \
+    GRPC_PORT=50057 \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL" \
+    CONTAINER_BACKEND="${CONTAINER_BACKEND:-docker}" \
+    CONTAINER_LABEL="${CONTAINER_LABEL:-aether.managed=true}"
+  start integration-hub 9106 \
+    GRPC_PORT=50056 \
+    DATABASE_URL="${INTEGRATION_HUB_DATABASE_URL:-$PG_URL/aether_integration_hub}" \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL" \
+    OUTBOUND_ALLOWED_HOSTS="${OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1,::1}" \
+    INTEGRATION_HUB_SECRET_KEYS="${INTEGRATION_HUB_SECRET_KEYS:-dev:CbGR2wZ8DGPnTqwvo7turc+y8hsAMmwQQhHSy8t90kw=}"
+  start ai-gateway 9104 \
+    GRPC_PORT=50054 \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+  start rag 9108 \
+    GRPC_PORT=50058 \
+    DATABASE_URL="${RAG_DATABASE_URL:-$PG_URL/aether_rag}" \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    CHROMA_URL="$CHROMA_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL" \
+    AI_GATEWAY_GRPC_URL="$AI_GATEWAY_GRPC_URL" \
+    RAG_EMBEDDING_MODEL="${RAG_EMBEDDING_MODEL:-local/use-512}" \
+    RAG_ANSWER_MODEL="${RAG_ANSWER_MODEL:-fast}" \
+    RAG_MAX_UPLOAD_BYTES="${RAG_MAX_UPLOAD_BYTES:-20971520}"
   start api-gateway "${GATEWAY_PORT:-8080}" \
     REDIS_URL="$REDIS_URL" \
     AUTH_JWKS_URL="$AUTH_JWKS_URL" \
     SECURITY_GRPC_URL="$SECURITY_GRPC_URL" \
     TASK_MANAGER_GRPC_URL="$TASK_MANAGER_GRPC_URL" \
-    ANALYTICS_GRPC_URL="$ANALYTICS_GRPC_URL"
-  start integration-hub 9106 \
-    GRPC_PORT=50056 \
-    DATABASE_URL="${INTEGRATION_HUB_DATABASE_URL:-$PG_URL/aether_integration_hub}" \
-    AUTH_JWKS_URL="$AUTH_JWKS_URL"
-  start docker-manager 9107 \
-    GRPC_PORT=50057 \
-    AUTH_JWKS_URL="$AUTH_JWKS_URL"
-  start ai-gateway 9104 \
-    GRPC_PORT=50054 \
-    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+    ANALYTICS_GRPC_URL="$ANALYTICS_GRPC_URL" \
+    DOCKER_MANAGER_GRPC_URL="$DOCKER_MANAGER_GRPC_URL" \
+    INTEGRATION_HUB_GRPC_URL="$INTEGRATION_HUB_GRPC_URL" \
+    RAG_GRPC_URL="$RAG_GRPC_URL"
 }
 # <<< end of generated (services)
 

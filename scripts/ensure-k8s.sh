@@ -43,7 +43,8 @@ exec 9>"$CACHE_ROOT/.k8s.lock"
 flock 9
 if is_complete "$CACHE_DIR"; then echo "$CACHE_DIR"; exit 0; fi
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/aether-k8s-build.XXXXXX")"
+# Built beside the cache (same file system), so the final rename is atomic.
+WORK="$(mktemp -d "$CACHE_ROOT/.k8s-build.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 OUT="$WORK/bin"
 mkdir -p "$OUT"

@@ -31,9 +31,8 @@ stop() { # components...: SIGTERM, up to 10 s, then SIGKILL
   return 0
 }
 
-stop watchdog kwok kube-scheduler kube-controller-manager
-stop kube-apiserver
-stop etcd
+# All at once: the data is thrown away, so nothing needs an orderly shutdown (~3 s instead of ~7 s).
+stop watchdog kwok kube-scheduler kube-controller-manager kube-apiserver etcd
 
 if [ "${K8S_KEEP_DIR:-0}" = "1" ]; then
   rm -rf "$DIR/pids"

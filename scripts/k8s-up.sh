@@ -31,6 +31,7 @@ log() { echo "k8s-up: $*" >&2; }
 BIN="$(bash "$ROOT/scripts/ensure-k8s.sh")"
 DIR="${K8S_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/aether-k8s.XXXXXX")}"
 mkdir -p "$DIR"/{pki,logs,pids,etcd}
+chmod 700 "$DIR/etcd" "$DIR/pki"
 DIR="$(cd "$DIR" && pwd)"
 PKI="$DIR/pki"
 started=$SECONDS
@@ -45,13 +46,14 @@ fail() {
   exit 1
 }
 
-# A free TCP port on 127.0.0.1 that this script has not handed out yet.
+# A free TCP port on 127.0.0.1 that this script has not handed out yet, below Linux's ephemeral
+# range (32768+) so that no outgoing connection holds it.
 USED_PORTS=" "
 free_port() {
   local listening port
-  listening=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
+  listening=" $(ss -Htan 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
   while :; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     case "$listening$USED_PORTS" in *" $port "*) continue ;; esac
     USED_PORTS+="$port "
     echo "$port"
@@ -176,11 +178,16 @@ start kube-controller-manager kube-controller-manager \
   --use-service-account-credentials=true \
   --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
-  --horizontal-pod-autoscaler-sync-period=5s --profiling=false
+  --horizontal-pod-autoscaler-sync-period=5s --node-monitor-grace-period=2m --profiling=false
 start kube-scheduler kube-scheduler \
   --kubeconfig="$PKI/scheduler.kubeconfig" --secure-port=0 --leader-elect=false --profiling=false
+# Node heartbeats through leases renewed every 10 s (kwok's default without a lease duration is a
+# status update every 20-45 s, which a busy machine stretches past the grace period: the node
+# lifecycle controller then marks the nodes and every pod on them NotReady, and kwok never makes
+# those pods Ready again). The 2-minute grace above absorbs a starved kwok on a loaded machine.
 start kwok kwok --kubeconfig="$PKI/kwok.kubeconfig" --config="$ROOT/scripts/k8s/kwok-stages.yaml" \
-  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --cidr=10.244.0.1/16 --node-ip=10.240.0.1
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --node-lease-duration-seconds=40 \
+  --cidr=10.244.0.1/16 --node-ip=10.240.0.1
 
 # ---- nodes ---------------------------------------------------------------------------------------
 # shellcheck disable=SC2086 # one word per node spec

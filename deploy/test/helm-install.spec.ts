@@ -8,9 +8,8 @@
 // What this proves and what only a real cluster can: docs/deploy.md, "Install tests".
 import { join } from 'node:path';
 import { KubeControlPlane, startKubeControlPlane } from '../../libs/testing/src/kube-control-plane';
-import { K8sObject, Obj, loadValues } from '../../helm/test/chart-harness';
+import { K8sObject, Obj } from '../../helm/test/chart-harness';
 import {
-  CHART,
   HelmResult,
   INSTANCE,
   KNOWN_WARNINGS,
@@ -18,14 +17,14 @@ import {
   RELEASE_ANNOTATION,
   condition,
   key,
+  loadChartValues,
   renderRelease,
+  snapshotChart,
   tempValues,
   unknownWarnings,
   waitUntil,
 } from './kube-install-harness';
 
-const EKS = join(CHART, 'values-eks.yaml');
-const GKE = join(CHART, 'values-gke.yaml');
 const RELEASE = 'aether';
 const WAIT = ['--wait', '--timeout', '4m'];
 const CASE_TIMEOUT = 8 * 60_000;
@@ -36,10 +35,19 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
   let kube: KubeControlPlane;
   let h: KubeInstallHarness;
   const cleanups: (() => void)[] = [];
+  // One copy of the chart for the whole run (see snapshotChart).
+  const snapshot = snapshotChart();
+  cleanups.push(snapshot.cleanup);
+  const CHART = snapshot.chart;
+  const EKS = join(CHART, 'values-eks.yaml');
+  const GKE = join(CHART, 'values-gke.yaml');
+  let kubeVersion: string;
+  const render = (files: string[]) => renderRelease(CHART, files, RELEASE, kubeVersion);
 
   beforeAll(async () => {
     kube = await startKubeControlPlane();
     h = new KubeInstallHarness(kube);
+    kubeVersion = await h.serverVersion();
   }, 60 * 60_000); // the first run on a machine builds the binaries
 
   afterAll(async () => {
@@ -57,7 +65,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
   const fileArgs = (files: string[]) => files.flatMap((f) => ['-f', f]);
 
   async function install(namespace: string, files: string[], extra: string[] = WAIT): Promise<HelmResult> {
-    await h.createNamespace(namespace, loadValues(files));
+    await h.createNamespace(namespace, loadChartValues(CHART, files));
     return h.helm(['install', RELEASE, CHART, '-n', namespace, ...fileArgs(files), ...extra]);
   }
 
@@ -103,7 +111,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
    * its pods; every migration Job run to completion and deleted by its hook policy.
    */
   async function expectHealthyRelease(namespace: string, files: string[]): Promise<void> {
-    const { objects, hooks } = renderRelease(files, RELEASE);
+    const { objects, hooks } = render(files);
     const onServer = await h.releaseObjects(namespace, RELEASE);
     expect(onServer.map(key).sort()).toEqual(objects.map(key).sort());
     expect(onServer).toHaveLength(objects.length);
@@ -162,7 +170,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         expect(probe.status).not.toBe(0);
         expect(probe.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
         // The migrations ran: security and task-manager at least.
-        const jobs = renderRelease([], RELEASE).hooks.filter((o) => o.kind === 'Job');
+        const jobs = render([]).hooks.filter((o) => o.kind === 'Job');
         expect(jobs.length).toBeGreaterThanOrEqual(2);
       },
       CASE_TIMEOUT,
@@ -234,7 +242,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
       async () => {
         const podsBefore = await serverPods();
         const runsBefore = await migrationRuns();
-        const migrations = renderRelease([], RELEASE).hooks.filter((o) => o.kind === 'Job').length;
+        const migrations = render([]).hooks.filter((o) => o.kind === 'Job').length;
         expect(podsBefore.length).toBeGreaterThan(0);
         const startedAt = Date.now();
 
@@ -277,7 +285,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
       async () => {
         const res = await h.helm(['test', RELEASE, '-n', NS, '--timeout', '3m']);
         expectSucceeded(res);
-        const services = renderRelease([], RELEASE).objects.filter((o) => o.kind === 'Deployment').map((d) => d.metadata.name);
+        const services = render([]).objects.filter((o) => o.kind === 'Deployment').map((d) => d.metadata.name);
         for (const name of services) expect(res.stdout).toMatch(new RegExp(`TEST SUITE:\\s+${name}-test-readyz[\\s\\S]*?Phase:\\s+Succeeded`));
         // hook-succeeded: the test Pods and their NetworkPolicies are gone again.
         await waitUntil('the test hooks removed', async () => (await h.list('pods', NS, `${INSTANCE}=${RELEASE},app.kubernetes.io/component=test`)).length === 0, 60_000);
@@ -352,7 +360,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         // No --wait: the objects are valid, the pods can never be placed.
         const res = await install(NS, [EKS, unzoned], ['--timeout', '2m']);
         expectSucceeded(res);
-        const deployments = renderRelease([EKS, unzoned], RELEASE).objects.filter((o) => o.kind === 'Deployment');
+        const deployments = render([EKS, unzoned]).objects.filter((o) => o.kind === 'Deployment');
         await waitUntil(
           'every server pod reported unschedulable by the topology spread',
           async () => {
@@ -372,7 +380,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         const anyway = values({ defaults: { topologySpread: { whenUnsatisfiable: 'ScheduleAnyway' } } });
         const upgraded = await h.helm(['upgrade', RELEASE, CHART, '-n', NS, '-f', EKS, '-f', unzoned, '-f', anyway, ...WAIT]);
         expectSucceeded(upgraded);
-        const rendered = renderRelease([EKS, unzoned, anyway], RELEASE).objects;
+        const rendered = render([EKS, unzoned, anyway]).objects;
         await waitUntil('the release settled on the unzoned nodes', () => deploymentsSettled(NS, wantedReplicas(rendered)), 120_000);
         const pods = (await h.list('pods', NS, SERVER)).filter((p) => !p.metadata.deletionTimestamp);
         expect(pods.length).toBeGreaterThan(0);

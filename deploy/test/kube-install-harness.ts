@@ -1,13 +1,16 @@
 // Helpers for the install tests on a real control plane (helm-install.spec.ts): helm against the
 // plane's kubeconfig, namespaces that enforce the restricted Pod Security Standard, the Secrets the
 // values name, what is on the server, and waiting for the state a healthy release must reach.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 // The file, not @aether/testing's entry: the deploy checks must not load the service kit (Nest,
 // generated contracts) to drive kubectl and helm.
 import { KubeControlPlane, runCommand, type CommandResult } from '../../libs/testing/src/kube-control-plane';
-import { CHART, Obj, ROOT, deepMerge, effectiveServices, helm, templateChart, tempValues, type K8sObject } from '../../helm/test/chart-harness';
+import { CHART, Obj, ROOT, deepMerge, effectiveServices, helm, tempValues, type K8sObject } from '../../helm/test/chart-harness';
 
-export { CHART };
 export const RELEASE_ANNOTATION = 'meta.helm.sh/release-name';
 export const INSTANCE = 'app.kubernetes.io/instance';
 
@@ -42,6 +45,11 @@ export const unknownWarnings = (warnings: string[]): string[] => warnings.filter
 
 export class KubeInstallHarness {
   constructor(readonly kube: KubeControlPlane) {}
+
+  /** The API server's version (e.g. v1.33.13), for `helm template --kube-version`. */
+  async serverVersion(): Promise<string> {
+    return (await this.kube.kubectlJson(['version'])).serverVersion.gitVersion;
+  }
 
   async helm(args: string[], timeoutMs = 5 * 60_000): Promise<HelmResult> {
     const res = await runCommand(helm(), [...args, '--kubeconfig', this.kube.kubeconfig], { env: this.kube.env, timeoutMs });
@@ -150,13 +158,34 @@ export function requiredSecretKeys(values: Obj): Map<string, Set<string>> {
   return out;
 }
 
-/** What helm template renders for these values: ordinary objects and hooks apart. */
-export function renderRelease(valueFiles: string[], release: string): { objects: K8sObject[]; hooks: K8sObject[] } {
-  const res = templateChart(valueFiles, release);
+/**
+ * A copy of the umbrella chart (the library chart dereferenced), taken once: every install,
+ * upgrade and `helm template` of a test run uses the same chart even while its files are being
+ * edited. Returns the copy's path and its cleanup.
+ */
+export function snapshotChart(): { chart: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'aether-chart-'));
+  const chart = join(dir, 'aether');
+  cpSync(CHART, chart, { recursive: true, dereference: true });
+  return { chart, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The chart's values.yaml overridden by the given -f files, in order (as helm coalesces them). */
+export function loadChartValues(chart: string, valueFiles: string[]): Obj {
+  return valueFiles.reduce((acc, f) => deepMerge(acc, parseYaml(readFileSync(f, 'utf8')) ?? {}), parseYaml(readFileSync(join(chart, 'values.yaml'), 'utf8')) as Obj);
+}
+
+/** What `helm template` renders for these values: ordinary objects and hooks apart. */
+export function renderRelease(chart: string, valueFiles: string[], release: string, kubeVersion: string): { objects: K8sObject[]; hooks: K8sObject[] } {
+  const args = ['template', release, chart, '--kube-version', kubeVersion, ...valueFiles.flatMap((f) => ['-f', f])];
+  const res = spawnSync(helm(), args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (res.status !== 0) throw new Error(`helm template failed: ${res.stderr}`);
+  const all = parseAllDocuments(res.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o != null);
   return {
-    objects: res.objects.filter((o) => !o.metadata.annotations?.['helm.sh/hook']),
-    hooks: res.objects.filter((o) => o.metadata.annotations?.['helm.sh/hook']),
+    objects: all.filter((o) => !o.metadata.annotations?.['helm.sh/hook']),
+    hooks: all.filter((o) => o.metadata.annotations?.['helm.sh/hook']),
   };
 }
 

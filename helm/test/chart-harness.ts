@@ -151,6 +151,7 @@ function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
     'autoscaling/v2': () => require('kubernetes-models/autoscaling/v2'),
     'policy/v1': () => require('kubernetes-models/policy/v1'),
     'networking.k8s.io/v1': () => require('kubernetes-models/networking.k8s.io/v1'),
+    'rbac.authorization.k8s.io/v1': () => require('kubernetes-models/rbac.authorization.k8s.io/v1'),
     'monitoring.coreos.com/v1': () => require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'),
   };
   const load = groups[apiVersion];

@@ -87,7 +87,8 @@ describe.each(PROFILES)('helm chart with %s values', (_profile, files) => {
 
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.securityContext.seccompProfile.type).toBe('RuntimeDefault');
-      expect(pod.automountServiceAccountToken).toBe(false);
+      // Only a service given Kubernetes API rights (rbac.rules: docker-manager) gets a token.
+      expect(pod.automountServiceAccountToken).toBe(svc.rbac.rules.length > 0);
       expect(pod.serviceAccountName).toBe(dep.metadata.name);
       expect(pod.topologySpreadConstraints?.length).toBeGreaterThan(0);
       for (const c of pod.topologySpreadConstraints) expect(selects(c.labelSelector.matchLabels, podLabels)).toBe(true);
@@ -302,7 +303,9 @@ describe.each(PROFILES)('helm chart with %s values', (_profile, files) => {
     for (const [name, svc] of services) {
       const sa = find(objects, 'ServiceAccount', name)!;
       expect(sa.metadata.annotations ?? {}).toEqual(svc.serviceAccount.annotations);
-      expect(sa.automountServiceAccountToken).toBe(false);
+      expect(sa.automountServiceAccountToken).toBe(svc.rbac.rules.length > 0);
+      // A Role (and its binding) exactly when rules are given.
+      expect(find(objects, 'Role', name)?.rules).toEqual(svc.rbac.rules.length > 0 ? svc.rbac.rules : undefined);
     }
   });
 });

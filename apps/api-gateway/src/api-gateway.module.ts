@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { AiRoutesModule } from './ai/ai.module';
 import { AnalyticsRoutesModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthRoutesModule } from './auth/auth.module';
+import { ContainersRoutesModule } from './containers/containers-routes.module';
 import { AsyncApiModule } from './docs/asyncapi.module';
 import { GatewayCoreModule } from './core/gateway-core.module';
+import { IntegrationsRoutesModule } from './integrations/integrations-routes.module';
 import { JwksModule } from './jwks/jwks.module';
 import { MigrationModule } from './migration/migration.module';
 import { TaskManagerRoutesModule } from './tasks/task-manager-routes.module';
@@ -20,7 +23,10 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     AuditModule,
     AnalyticsRoutesModule,
+    AiRoutesModule,
     TaskManagerRoutesModule,
+    IntegrationsRoutesModule,
+    ContainersRoutesModule,
     JwksModule,
     AsyncApiModule,
     MigrationModule,

@@ -1,7 +1,7 @@
 {{/*
 aether-lib.service — every Kubernetes object of one Aether service.
 Call: {{ include "aether-lib.service" (dict "root" $ "name" "security") }}
-Renders: ServiceAccount, ConfigMap (non-secret env), Deployment, Service, HPA, PDB,
+Renders: ServiceAccount (+ Role and RoleBinding when rbac.rules are set), ConfigMap (non-secret env), Deployment, Service, HPA, PDB,
 NetworkPolicy, optional ServiceMonitor, optional Ingress (public services), for services
 with migrations.enabled the pre-install/pre-upgrade migration Job (+ its ServiceAccount), and
 the `helm test` Pod that checks /readyz through the Service (_tests.tpl).
@@ -50,8 +50,42 @@ metadata:
   annotations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-# The apps never call the Kubernetes API; IRSA / Workload Identity do not need the token mount.
+{{- if .svc.rbac.rules }}
+# Calls the Kubernetes API with exactly the Role below.
+automountServiceAccountToken: true
+{{ include "aether-lib.role" . }}
+{{- else }}
+# The app never calls the Kubernetes API; IRSA / Workload Identity do not need the token mount.
 automountServiceAccountToken: false
+{{- end }}
+{{- end -}}
+
+{{- define "aether-lib.role" -}}
+{{- $fullname := include "aether-lib.fullname" (list .root .name) }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "aether-lib.labels" (list .root .name) | nindent 4 }}
+rules:
+  {{- toYaml .svc.rbac.rules | nindent 2 }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "aether-lib.labels" (list .root .name) | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $fullname }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $fullname }}
+    namespace: {{ .root.Release.Namespace }}
 {{- end -}}
 
 {{- define "aether-lib.configMap" -}}
@@ -110,7 +144,7 @@ spec:
         {{- end }}
     spec:
       serviceAccountName: {{ $fullname }}
-      automountServiceAccountToken: false
+      automountServiceAccountToken: {{ if $svc.rbac.rules }}true{{ else }}false{{ end }}
       # Service links would inject <SERVICE>_PORT=tcp://... variables that clash with app config.
       enableServiceLinks: false
       terminationGracePeriodSeconds: {{ $svc.terminationGracePeriodSeconds }}

@@ -2,8 +2,8 @@
 `helm test` hooks: one Pod per service that asks the service's /readyz through its Service (the
 cluster DNS name and the Service port, so the Service, its endpoints and the pods' readiness are
 all on the path). It runs the service's own image — node is in it — so the test needs no other
-image (registries may be unreachable from the cluster). Exit 0 only on HTTP 200; it retries for
-~20 s because a rollout may still be settling.
+image (registries may be unreachable from the cluster). Exit 0 only on HTTP 200; it tries 10
+times, 2 s apart, because a rollout may still be settling.
 */}}
 {{- define "aether-lib.readyzTest" -}}
 {{- $root := .root -}}

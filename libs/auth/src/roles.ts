@@ -22,7 +22,8 @@ export const PERMISSIONS = [
   'rag:read',
   'rag:write',
   'integrations:manage',
-  'docker:manage',
+  'docker:read', // list, inspect, logs and stats of the allow-listed containers
+  'docker:manage', // start, stop, restart them
   'routes:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -49,6 +50,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = O
     'code:use',
     'rag:read',
     'rag:write',
+    'docker:read',
   ],
   viewer: ['tasks:read', 'analytics:read', 'rag:read'],
 });

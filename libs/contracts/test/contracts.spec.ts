@@ -308,10 +308,11 @@ describe('integration-hub contract', () => {
       on: 'task-manager.task.*',
       action: { kind: 'message', connectionId: 'c1', paramsJson: '{"channel":"#dev","text":"{{data.title}} done"}' },
       enabled: false,
+      filterJson: '',
     };
     const response: integrationHubV1.Rule = {
       id: 'r1', name: 'notify done', on: 'task-manager.task.*', action: request.action, enabled: false,
-      createdAt: '2025-03-01T12:00:00.000Z', updatedAt: '2025-03-01T12:00:00.000Z',
+      createdAt: '2025-03-01T12:00:00.000Z', updatedAt: '2025-03-01T12:00:00.000Z', filterJson: '',
     };
     const h = await serve('integration-hub', { unary: { CreateRule: response } });
     expectRoundTrip(await unary(h, 'createRule', request), response);

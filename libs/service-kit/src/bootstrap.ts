@@ -130,7 +130,7 @@ async function serve<E extends BaseEnv>(
   let grpcPort: number | undefined;
   if (definition.grpc && options.grpc !== false) {
     grpcPort = env.GRPC_PORT;
-    grpcHealth = connectGrpcServer(app, definition.grpc, `${env.BIND_HOST}:${grpcPort}`);
+    grpcHealth = connectGrpcServer(app, definition.grpc, `${env.BIND_HOST}:${grpcPort}`, undefined, definition.grpcMaxReceiveBytes);
   }
   await definition.configureHttp?.(app);
   await app.init();

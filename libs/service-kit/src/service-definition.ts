@@ -23,6 +23,8 @@ export interface ServiceDefinitionOptions<E extends BaseEnv> {
   grpc: boolean | GrpcServiceName;
   /** What /readyz checks: the app's own stores and broker (provider classes of its modules). */
   readiness?: ReadinessProbeClass[];
+  /** Largest gRPC request the server accepts (default grpc-js's 4 MiB); e.g. rag's document uploads. */
+  grpcMaxReceiveBytes?: number;
   /** Fastify server options derived from the validated env (body limit, trust proxy, …). */
   fastify?: (env: E) => FastifyServerOptions;
   /** Runs before the servers listen (OpenAPI, hooks, error rendering). */

@@ -5,3 +5,5 @@ export * from './test-service';
 export * from './private-servers';
 export * from './validation-errors';
 export * from './kube-control-plane';
+export * from './docker-engine';
+export * from './chroma-server';

@@ -27,8 +27,12 @@ export class GatewayEnv extends AuthEnv(BaseEnv) {
   @IsString() @IsNotEmpty() TASK_MANAGER_GRPC_URL = '127.0.0.1:50052';
   /** host:port of analytics' gRPC API. */
   @IsString() @IsNotEmpty() ANALYTICS_GRPC_URL = '127.0.0.1:50053';
-  /** host:port of ai-gateway's gRPC API (coming service). */
+  /** host:port of ai-gateway's gRPC API. */
   @IsString() @IsNotEmpty() AI_GATEWAY_GRPC_URL = '127.0.0.1:50054';
+  /** Deadline of a non-streamed completion or embeddings call to ai-gateway (model calls take long). */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(3_600_000) AI_COMPLETION_DEADLINE_MS = 600_000;
+  /** A stream with no chunk nor keep-alive from ai-gateway for this long is given up (streams have no total deadline). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000) AI_STREAM_IDLE_TIMEOUT_MS = 60_000;
   /** host:port of code-assistant's gRPC API (coming service). */
   @IsString() @IsNotEmpty() CODE_ASSISTANT_GRPC_URL = '127.0.0.1:50055';
   /** host:port of integration-hub's gRPC API (coming service). */
@@ -68,6 +72,9 @@ export class GatewayEnv extends AuthEnv(BaseEnv) {
 
   /** Largest accepted request body; bigger ones get 413. */
   @Type(() => Number) @IsInt() @Min(1024) @Max(64 * 1024 * 1024) BODY_LIMIT_BYTES = 1_048_576;
+
+  /** Largest inbound webhook body (/api/v1/webhooks/...); bigger ones get 413. Kept under gRPC's 4 MiB message limit. */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(4 * 1024 * 1024 - 65_536) WEBHOOK_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
   /**
    * Which proxies may set X-Forwarded-For (client IP for rate limits and audit): `false` (default,

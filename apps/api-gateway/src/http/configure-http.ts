@@ -1,4 +1,6 @@
 import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { GatewayEnv } from '../config/gateway.env';
+import { installWebhookBodyParser } from '../integrations/webhook-body';
 import { MigrationRouter } from '../migration/migration-router';
 import { installJsonBodyParser } from './json-body-parser';
 import { setupOpenApi } from './openapi';
@@ -12,6 +14,8 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 export function configureGatewayHttp(app: NestFastifyApplication): void {
   app.useGlobalFilters(new ProblemDetailsFilter());
   installJsonBodyParser(app.getHttpAdapter() as unknown as FastifyAdapter);
+  // Webhook routes take their raw bytes (signatures), with their own size limit.
+  installWebhookBodyParser(app.getHttpAdapter().getInstance(), app.get(GatewayEnv).WEBHOOK_BODY_LIMIT_BYTES);
   // Strangler-fig routing decides legacy/new in an onRequest hook, before any Nest route runs.
   app.get(MigrationRouter, { strict: false }).install(app.getHttpAdapter().getInstance());
   setupOpenApi(app);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import { findMalformedText, ValidationError } from '@aether/service-kit';
 
@@ -67,9 +67,14 @@ export function installJsonBodyParser(adapter: FastifyAdapter, maxDepth = MAX_JS
   // Nest registers its parsers once (idempotent); doing it first means it never re-adds them later.
   adapter.registerParserMiddleware();
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
-  const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastify, maxDepth));
+}
+
+/** The gateway's JSON parsing (empty = no body, depth bound, malformed → 400) for routes that register their own content type. */
+export function jsonBodyParser(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH) {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  return (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void): void => {
     const text = body as string;
     if (text.trim() === '') {
       done(null, undefined);
@@ -87,5 +92,5 @@ export function installJsonBodyParser(adapter: FastifyAdapter, maxDepth = MAX_JS
       if (malformed) return done(new ValidationError('The request is not valid', [{ field: malformed, message: 'must be well-formed Unicode (no unpaired surrogate \\uD800-\\uDFFF)' }]), undefined);
       done(null, value);
     });
-  });
+  };
 }

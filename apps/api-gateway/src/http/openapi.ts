@@ -184,6 +184,8 @@ export function describeGatewayConventions(document: OpenAPIObject): OpenAPIObje
   };
   const requestSchemas = new Set<string>();
   for (const { path, op } of operations(document)) {
+    // The OpenAI-compatible routes answer OpenAI's error shape, as their own decorators document.
+    if (path.startsWith('/v1/')) continue;
     const body = op.requestBody as { content?: Record<string, { schema?: { $ref?: string } }> } | undefined;
     const ref = body?.content?.[JSON_CONTENT_TYPE]?.schema?.$ref;
     if (ref) requestSchemas.add(ref.replace('#/components/schemas/', ''));

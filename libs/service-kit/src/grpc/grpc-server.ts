@@ -23,7 +23,7 @@ export class GrpcHealth {
 }
 
 /** gRPC server options for an app's API from proto/: health + reflection registered on load. */
-export function grpcServerOptions(app: GrpcServiceName, url: string, health: GrpcHealth): GrpcOptions {
+export function grpcServerOptions(app: GrpcServiceName, url: string, health: GrpcHealth, maxReceiveBytes?: number): GrpcOptions {
   const def = GRPC_SERVICES[app];
   return {
     transport: Transport.GRPC,
@@ -33,6 +33,7 @@ export function grpcServerOptions(app: GrpcServiceName, url: string, health: Grp
       url,
       loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] },
       gracefulShutdown: true,
+      ...(maxReceiveBytes ? { maxReceiveMessageLength: maxReceiveBytes } : {}),
       onLoadPackageDefinition: (pkg, server: Pick<Server, 'addService'>) => {
         new ReflectionService(pkg).addToServer(server);
         health.impl.addToServer(server as Server);
@@ -72,9 +73,9 @@ function grpcAuthGuard(app: INestApplication, service: GrpcServiceName): CanActi
  * to Nest; RPC metrics; lifecycle hooks run once, through app.init(), before either server takes
  * traffic. Used by startService (bootstrapService and @aether/testing's startTestService).
  */
-export function connectGrpcServer(app: INestApplication, service: GrpcServiceName, url: string, health = new GrpcHealth(service)): GrpcHealth {
+export function connectGrpcServer(app: INestApplication, service: GrpcServiceName, url: string, health = new GrpcHealth(service), maxReceiveBytes?: number): GrpcHealth {
   const guard = grpcAuthGuard(app, service);
-  const server = app.connectMicroservice<MicroserviceOptions>(grpcServerOptions(service, url, health), {
+  const server = app.connectMicroservice<MicroserviceOptions>(grpcServerOptions(service, url, health, maxReceiveBytes), {
     inheritAppConfig: true,
     deferInitialization: true,
   });

@@ -1,0 +1,49 @@
+import { AuthEnv } from '@aether/auth';
+import { MessagingEnv } from '@aether/messaging';
+import { BaseEnv, PostgresEnv } from '@aether/service-kit';
+import { Type } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+
+const MODEL_ID = /^[A-Za-z0-9._:-]+(\/[A-Za-z0-9._:\/-]+)?$/;
+const WEIGHTS = /^\s*(vector|keyword|exact)\s*=\s*\d+(\.\d+)?\s*(,\s*(vector|keyword|exact)\s*=\s*\d+(\.\d+)?\s*)*$/;
+
+/**
+ * Environment of the rag service, validated at start-up by the service kit (a missing or bad
+ * variable stops the process naming it); DATABASE_URL comes with PostgresEnv, RABBITMQ_URL with
+ * MessagingEnv, AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE with AuthEnv.
+ */
+export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
+  GRPC_PORT = 50058;
+  HTTP_PORT = 9108;
+
+  /** ChromaDB server holding the chunk vectors (cosine space), e.g. http://127.0.0.1:8000. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'CHROMA_URL must be an http(s) URL' })
+  CHROMA_URL = 'http://127.0.0.1:8000';
+
+  /** host:port of ai-gateway's gRPC API: answers, and embeddings of collections that use one of its models. */
+  @IsString() @IsNotEmpty() AI_GATEWAY_GRPC_URL = '127.0.0.1:50054';
+
+  /** Embedding model of new collections that name none: `local/use-512` (in process, offline) or an ai-gateway model. */
+  @IsString() @Matches(MODEL_ID, { message: 'RAG_EMBEDDING_MODEL must be a model id such as local/use-512' })
+  RAG_EMBEDDING_MODEL = 'local/use-512';
+
+  /** Model (or alias) of ai-gateway that writes answers when the request names none. */
+  @IsString() @Matches(MODEL_ID, { message: 'RAG_ANSWER_MODEL must be a model id or alias' })
+  RAG_ANSWER_MODEL = 'fast';
+
+  /** Largest document accepted (bytes of the file as uploaded); the gateway refuses bigger ones with 413. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(60 * 1024 * 1024) RAG_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+
+  /** Largest chunk, in characters (a code block or table bigger than this is its own chunk, never split). */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(200) @Max(20_000) RAG_CHUNK_MAX_CHARS = 1500;
+
+  /** Weights of the ranked lists in reciprocal rank fusion (k = 60), chosen by the evaluation (bench/rag-eval.ts). */
+  @IsOptional() @Matches(WEIGHTS, { message: 'RAG_FUSION_WEIGHTS must look like vector=0.5,keyword=1,exact=1' })
+  RAG_FUSION_WEIGHTS = 'vector=0.5,keyword=1,exact=1';
+
+  /**
+   * Cosine similarity a chunk found by vectors alone needs to count as relevant for an answer
+   * (chunks sharing a query word always count). Below it for every chunk: "nothing relevant".
+   */
+  @IsOptional() @Type(() => Number) @IsNumber() @Min(0) @Max(1) RAG_ANSWER_MIN_SIMILARITY = 0.45;
+}

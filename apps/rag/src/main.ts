@@ -1,0 +1,4 @@
+import { bootstrapService } from '@aether/service-kit';
+import { ragService } from './service';
+
+void bootstrapService(ragService);

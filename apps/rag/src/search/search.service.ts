@@ -1,0 +1,230 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Metadata } from '@grpc/grpc-js';
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { ragV1 } from '@aether/contracts';
+import { NotFoundError, Violations } from '@aether/service-kit';
+import { CollectionsService, type CollectionRow } from '../collections/collections.service';
+import { RagEnv } from '../config/rag.env';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { VectorStore } from '../vectors/vector-store';
+import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
+import { parseWeights, reciprocalRankFusion, type FusionWeights, type ListName } from './rank-fusion';
+import { exactTokens, jaccard, normalisedWords, shingles } from './text-analysis';
+
+export const SEARCH_MODES = ['hybrid', 'vector', 'keyword'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+/** BM25 parameters (Robertson's defaults; the evaluation found no better ones on our corpus). */
+const BM25_K1 = 1.2;
+const BM25_B = 0.75;
+/**
+ * Near-duplicates are one result: word 3-shingles overlapping this much (same passage, light
+ * edits), or — for passages of 8+ words — the same words up to this share (a word added or
+ * changed, e.g. "thirty" → "thirty (30)").
+ */
+const NEAR_DUPLICATE_SHINGLES = 0.8;
+const NEAR_DUPLICATE_WORDS = 0.9;
+
+export interface SearchQuery {
+  collection: string;
+  query: string;
+  k?: number;
+  mode?: string;
+  filter?: Record<string, string>;
+  filters?: { key: string; values: string[] }[];
+}
+
+export interface SearchHit {
+  chunkId: string;
+  documentId: string;
+  title: string;
+  text: string;
+  score: number;
+  metadata: Record<string, string>;
+  headingPath: string[];
+  pageStart: number;
+  pageEnd: number;
+  /** Cosine similarity when the vector list found it. */
+  similarity?: number;
+  /** Found by the keyword or exact-token list (shares a word or identifier with the query). */
+  lexical: boolean;
+}
+
+interface ChunkRow {
+  id: string;
+  document_id: string;
+  title: string;
+  text: string;
+  metadata: Record<string, string>;
+  heading_path: string[];
+  page_start: number;
+  page_end: number;
+  dedup_key: string;
+}
+
+/**
+ * Hybrid retrieval: three ranked lists — vectors (Chroma, cosine), BM25 over stemmed words,
+ * BM25 over exact identifier tokens — each filtered by the metadata conditions, fused by
+ * weighted reciprocal rank fusion, hydrated from PostgreSQL, near-duplicates collapsed.
+ * Every PostgreSQL read of one search runs in one REPEATABLE READ snapshot, taken before Chroma
+ * is asked: a document being replaced is seen either old or new by all lists, never both.
+ */
+@Injectable()
+export class SearchService {
+  private readonly weights: FusionWeights;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly collections: CollectionsService,
+    private readonly embeddings: EmbeddingService,
+    private readonly vectors: VectorStore,
+    env: RagEnv,
+  ) {
+    this.weights = parseWeights(env.RAG_FUSION_WEIGHTS);
+  }
+
+  async search(req: SearchQuery, caller?: Metadata, weights: FusionWeights = this.weights): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
+    const v = new Violations();
+    const query = v.requiredText('query', req.query, 2000);
+    const k = req.k || 5;
+    if (!Number.isInteger(k) || k < 1 || k > 50) v.add('k', 'must be between 1 and 50');
+    const mode = (req.mode || 'hybrid') as SearchMode;
+    if (!(SEARCH_MODES as readonly string[]).includes(mode)) v.add('mode', 'must be one of hybrid, vector, keyword');
+    v.throwIfAny();
+    const conditions = metadataConditions(req.filter, req.filters);
+    const collection = await this.collections.find(req.collection);
+    if (!collection) throw new NotFoundError(`No collection named ${req.collection}`);
+
+    const want = mode === 'vector' ? ['vector'] : mode === 'keyword' ? ['keyword'] : ['vector', 'keyword', 'exact'];
+    // Room for near-duplicates and for vectors of versions no longer current.
+    const depth = Math.min(200, k * 4 + 20);
+    const queryVector = want.includes('vector') ? await this.embeddings.embedQuery(collection.embedding_model, query!, caller) : undefined;
+
+    const runner = this.db.createQueryRunner('slave');
+    await runner.connect();
+    try {
+      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const lists: Partial<Record<ListName, string[]>> = {};
+      const bm25Scores = new Map<string, number>();
+      // The first statement takes the snapshot: before Chroma is asked.
+      const keyword = want.includes('keyword') ? await this.bm25Words(runner, collection, query!, conditions, depth) : (await runner.query('SELECT 1'), []);
+      if (want.includes('keyword')) lists.keyword = keyword.map((r) => r.id);
+      keyword.forEach((r) => bm25Scores.set(r.id, r.score));
+      if (want.includes('exact')) {
+        const tokens = [...new Set(exactTokens(query!))];
+        lists.exact = tokens.length ? (await this.bm25Exact(runner, collection, tokens, conditions, depth)).map((r) => r.id) : [];
+      }
+      const similarity = new Map<string, number>();
+      if (queryVector) {
+        const hits = await this.vectors.query(collection.vector_space, queryVector, depth, conditions);
+        lists.vector = hits.map((h) => h.id);
+        hits.forEach((h) => similarity.set(h.id, h.similarity));
+      }
+      const ranked =
+        mode === 'hybrid'
+          ? reciprocalRankFusion(lists, weights)
+          : (lists[mode as ListName] ?? []).map((id) => ({ id, score: mode === 'vector' ? (similarity.get(id) ?? 0) : (bm25Scores.get(id) ?? 0) }));
+      const rows = await this.hydrate(runner, ranked.map((r) => r.id), conditions);
+      await runner.query('COMMIT');
+      const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
+      return { hits: collapse(ranked, rows, k, similarity, lexical), collection };
+    } catch (err) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async bm25(runner: QueryRunner, kind: 'w' | 'x', collection: CollectionRow, termsSql: string, termParam: unknown, conditions: MetadataCondition[], depth: number): Promise<{ id: string; score: number }[]> {
+    const lengths = kind === 'w' ? 'word_count' : 'exact_count';
+    const filter = metadataSql('c', conditions, 4);
+    const join = conditions.length ? `JOIN rag_chunks c ON c.id = p.chunk_id AND ${filter.sql}` : '';
+    // Any query term may match (OR semantics), weighted by inverse document frequency —
+    // unlike websearch_to_tsquery, which demands every word.
+    const rows: { id: string; score: number }[] = await runner.query(
+      `WITH q AS (${termsSql}),
+       s AS (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1),
+       df AS (SELECT p.term, count(*)::float8 AS df FROM rag_postings p JOIN q ON q.term = p.term WHERE p.collection = $1 AND p.kind = '${kind}' GROUP BY p.term)
+       SELECT p.chunk_id AS id,
+              sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * p.tf * ${BM25_K1 + 1} / (p.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * p.dl / s.avgdl))) AS score
+       FROM rag_postings p JOIN df ON df.term = p.term CROSS JOIN s ${join}
+       WHERE p.collection = $1 AND p.kind = '${kind}'
+       GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $3`,
+      [collection.name, termParam, depth, ...filter.params],
+    );
+    return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+  }
+
+  /** BM25 over the stemmed words of PostgreSQL's english configuration (stop words dropped). */
+  private bm25Words(runner: QueryRunner, collection: CollectionRow, query: string, conditions: MetadataCondition[], depth: number) {
+    return this.bm25(runner, 'w', collection, `SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $2::text))`, query, conditions, depth);
+  }
+
+  /** BM25 over exact identifier tokens (ERR_AUTH_401 stays one token). */
+  private bm25Exact(runner: QueryRunner, collection: CollectionRow, tokens: string[], conditions: MetadataCondition[], depth: number) {
+    return this.bm25(runner, 'x', collection, `SELECT DISTINCT unnest($2::text[]) AS term`, tokens, conditions, depth);
+  }
+
+  /** The chunks of these ids that exist (current versions only) and satisfy the conditions. */
+  private async hydrate(runner: QueryRunner, ids: string[], conditions: MetadataCondition[]): Promise<Map<string, ChunkRow>> {
+    if (ids.length === 0) return new Map();
+    const filter = metadataSql('c', conditions, 2);
+    const rows: ChunkRow[] = await runner.query(
+      `SELECT c.id, c.document_id, d.title, c.text, c.metadata, c.heading_path, c.page_start, c.page_end, c.dedup_key
+       FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id AND d.version = c.version
+       WHERE c.id = ANY($1::text[]) AND ${filter.sql}`,
+      [ids, ...filter.params],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+}
+
+/** Best first, at most `k`, skipping stale ids and chunks that repeat (or nearly repeat) a better one. */
+function collapse(ranked: { id: string; score: number }[], rows: Map<string, ChunkRow>, k: number, similarity: Map<string, number>, lexical: Set<string>): SearchHit[] {
+  const hits: SearchHit[] = [];
+  const keys = new Set<string>();
+  const kept: { sh: Set<string>; words: Set<string> }[] = [];
+  for (const { id, score } of ranked) {
+    if (hits.length >= k) break;
+    const row = rows.get(id);
+    if (!row || keys.has(row.dedup_key)) continue;
+    const sh = shingles(row.text);
+    const words = new Set(normalisedWords(row.text));
+    const nearDuplicate = kept.some(
+      (other) => jaccard(sh, other.sh) >= NEAR_DUPLICATE_SHINGLES || (words.size >= 8 && jaccard(words, other.words) >= NEAR_DUPLICATE_WORDS),
+    );
+    if (nearDuplicate) continue;
+    keys.add(row.dedup_key);
+    kept.push({ sh, words });
+    hits.push({
+      chunkId: row.id,
+      documentId: row.document_id,
+      title: row.title,
+      text: row.text,
+      score,
+      metadata: row.metadata ?? {},
+      headingPath: row.heading_path ?? [],
+      pageStart: row.page_start,
+      pageEnd: row.page_end,
+      similarity: similarity.get(id),
+      lexical: lexical.has(id),
+    });
+  }
+  return hits;
+}
+
+export function toSearchResult(h: SearchHit): ragV1.SearchResult {
+  return {
+    documentId: h.documentId,
+    chunkId: h.chunkId,
+    title: h.title,
+    text: h.text,
+    score: h.score,
+    metadata: h.metadata,
+    headingPath: h.headingPath,
+    pageStart: h.pageStart,
+    pageEnd: h.pageEnd,
+  };
+}
