@@ -9,6 +9,10 @@
  * five event types (a fifth AI completions); then the analytics process (built, started as its
  * own process) folds them with its compaction loop, and the queries run once it is done.
  * Ingest throughput through RabbitMQ is the event-pipeline bench.
+ *
+ * BENCH_ANALYTICS_DB_URL=mongodb://…/<db> keeps the seeded database: seeded on the first run (when
+ * it holds no events), reused by later ones. BENCH_ANALYTICS_ONLY=<text> runs only the queries
+ * whose name contains it (the results file is then not rewritten, the rows are printed).
  */
 import { randomUUID } from 'node:crypto';
 import { credentials, loadPackageDefinition, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
@@ -96,13 +100,15 @@ async function main() {
   let svc: StartedApp | undefined;
   let client: (Client & Record<string, Unary>) | undefined;
   try {
-    // BENCH_ANALYTICS_DB_URL: a database seeded by an earlier run (kept; seeding 1M takes minutes).
-    const reuse = process.env.BENCH_ANALYTICS_DB_URL;
-    const mongo = reuse ? { url: reuse } : await createTempMongoDatabase('bench_analytics');
-    if (!reuse) resources.push(mongo as TempResource);
+    // BENCH_ANALYTICS_DB_URL: a database kept between runs (seeding 1M takes minutes).
+    const kept = process.env.BENCH_ANALYTICS_DB_URL;
+    const mongo = kept ? { url: kept } : await createTempMongoDatabase('bench_analytics');
+    if (!kept) resources.push(mongo as TempResource);
     const vhost = await createTempVhost('bench_analytics');
     resources.push(vhost);
-    const users = reuse ? await seededUsers(mongo.url) : Array.from({ length: USERS }, () => randomUUID());
+    const earlier = kept ? await seededUsers(mongo.url) : [];
+    const reuse = earlier.length > 0;
+    const users = reuse ? earlier : Array.from({ length: USERS }, () => randomUUID());
     const seeded = reuse ? { seconds: Number.NaN } : await seed(mongo.url, users);
     console.log(`seeded ${N} events in ${seeded.seconds.toFixed(1)} s`);
     svc = await startApp('analytics', {
@@ -122,10 +128,12 @@ async function main() {
       new Promise<unknown>((resolve, reject) => client![method](req, md, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res))));
 
     const admin = await identities.user('admin');
+    // Event k is user k % USERS's and of type k % TYPES.length: users[7] has only TYPES[7 % TYPES.length].
     const dev = await identities.user('developer', users[7]);
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
-    const queries: Array<{ name: string; method: string; md: Metadata; req: Record<string, unknown> }> = [
+    const only = process.env.BENCH_ANALYTICS_ONLY;
+    const allQueries: Array<{ name: string; method: string; md: Metadata; req: Record<string, unknown> }> = [
       { name: 'summary, developer, last 24 h (default range)', method: 'getSummary', md: dev.metadata(), req: {} },
       { name: 'summary, admin (everyone), last 24 h', method: 'getSummary', md: admin.metadata(), req: {} },
       { name: 'summary, developer, 30 days, ragged ends', method: 'getSummary', md: dev.metadata(), req: { from: iso(now - 30 * 86_400_000 + 12_345), to: iso(now - 54_321) } },
@@ -135,6 +143,7 @@ async function main() {
       { name: 'time series, admin, hourly, 30 days', method: 'getTimeseries', md: admin.metadata(), req: { type: TYPES[1], interval: 'hour', from: iso(now - 30 * 86_400_000) } },
       { name: 'time series, admin, daily, 30 days', method: 'getTimeseries', md: admin.metadata(), req: { type: TYPES[2], interval: 'day', from: iso(now - 30 * 86_400_000) } },
     ];
+    const queries = allQueries.filter((q) => !only || q.name.includes(only));
     const rows: string[] = [];
     for (const q of queries) {
       let answer = '';
@@ -152,6 +161,7 @@ async function main() {
       console.log(rows[rows.length - 1]);
     }
 
+    if (only) return;
     await writeResult(
       'analytics-queries',
       `### Analytics reads at ${N.toLocaleString('en')} stored events (FerretDB 1.24, SQLite)

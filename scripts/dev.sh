@@ -52,7 +52,14 @@ start_services() {
     INTEGRATION_HUB_SECRET_KEYS="${INTEGRATION_HUB_SECRET_KEYS:-dev:CbGR2wZ8DGPnTqwvo7turc+y8hsAMmwQQhHSy8t90kw=}"
   start ai-gateway 9104 \
     GRPC_PORT=50054 \
-    AUTH_JWKS_URL="$AUTH_JWKS_URL"
+    REDIS_URL="$REDIS_URL" \
+    RABBITMQ_URL="$RABBITMQ_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL" \
+    AI_GATEWAY_CONFIG="${AI_GATEWAY_CONFIG:-apps/ai-gateway/config/default.yaml}" \
+    OPENAI_API_KEY="${OPENAI_API_KEY:-}" \
+    ANTHROPIC_API_KEY="${ANTHROPIC_API_KEY:-}" \
+    GROQ_API_KEY="${GROQ_API_KEY:-}" \
+    GEMINI_API_KEY="${GEMINI_API_KEY:-}"
   start rag 9108 \
     GRPC_PORT=50058 \
     DATABASE_URL="${RAG_DATABASE_URL:-$PG_URL/aether_rag}" \
@@ -71,6 +78,7 @@ start_services() {
     ANALYTICS_GRPC_URL="$ANALYTICS_GRPC_URL" \
     DOCKER_MANAGER_GRPC_URL="$DOCKER_MANAGER_GRPC_URL" \
     INTEGRATION_HUB_GRPC_URL="$INTEGRATION_HUB_GRPC_URL" \
+    AI_GATEWAY_GRPC_URL="$AI_GATEWAY_GRPC_URL" \
     RAG_GRPC_URL="$RAG_GRPC_URL"
 }
 # <<< end of generated (services)
@@ -97,7 +105,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 CHROMA_URL=${CHROMA_URL:-http://127.0.0.1:8000}
 GATEWAY_PORT=${GATEWAY_PORT:-8080}
 
-pids=(); failed=()
+pids=(); failed=(); skipped=()
 stop_all() {
   trap - INT TERM
   echo; echo "[dev] stopping services"
@@ -108,10 +116,29 @@ stop_all() {
 }
 trap stop_all INT TERM
 
+# docker-manager needs a container engine: Docker at DOCKER_HOST (default the local socket), or a
+# cluster (CONTAINER_BACKEND=kubernetes, with KUBECONFIG).
+container_engine_answers() {
+  [ "${CONTAINER_BACKEND:-docker}" = kubernetes ] && return 0
+  local host=${DOCKER_HOST:-unix:///var/run/docker.sock}
+  case "$host" in
+    unix://*) curl -sf --max-time 2 --unix-socket "${host#unix://}" http://localhost/_ping >/dev/null 2>&1 ;;
+    tcp://* | http://*) curl -sf --max-time 2 "http://${host#*://}/_ping" >/dev/null 2>&1 ;;
+    *) return 1 ;;
+  esac
+}
+
 # start <app> <http port> [VAR=value ...]: runs the built app with exactly these settings (on top
 # of NODE_ENV, LOG_LEVEL and OTEL_*), waits for its /readyz.
 start() {
   local app=$1 http=$2; shift 2
+  if [ "$app" = docker-manager ] && ! container_engine_answers; then
+    echo "[dev] docker-manager not started: no Docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}."
+    echo "[dev]   Start one (apt-get install -y docker.io; dockerd &), point DOCKER_HOST at one, or use a cluster:"
+    echo "[dev]   CONTAINER_BACKEND=kubernetes KUBECONFIG=<file> K8S_NAMESPACE=<ns> npm start. /api/v1/containers answers 503 meanwhile."
+    skipped+=("$app")
+    return 0
+  fi
   [ -f "dist/apps/$app/src/main.js" ] || { echo "[dev] $app is in services.yaml but dist/apps/$app/src/main.js is missing (build failed?)"; failed+=("$app"); return 0; }
   ( env HTTP_PORT="$http" "$@" node --enable-source-maps -r ./dist/libs/service-kit/src/tracing/tracing.js \
       "dist/apps/$app/src/main.js" 2>&1 | sed -u "s/^/[$app] /" ) &
@@ -128,6 +155,7 @@ start_services
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then echo "[dev] NOT READY: ${failed[*]} (the rest is up)"; else echo "[dev] Aether is up"; fi
+[ ${#skipped[@]} -gt 0 ] && echo "[dev] not started (see above): ${skipped[*]}"
 echo "[dev] gateway: http://127.0.0.1:$GATEWAY_PORT  (API docs: http://127.0.0.1:$GATEWAY_PORT/docs)"
 echo "[dev] admin login: ${ADMIN_EMAIL:-admin@aether.local} (password from ADMIN_PASSWORD). Ctrl-C stops everything."
 wait

@@ -33,9 +33,9 @@ export const PLATFORM_APPS = {
   'analytics': { grpcUrlEnv: 'ANALYTICS_GRPC_URL', stores: ['mongodb', 'rabbitmq'], auth: true, issuer: false, calls: [] },
   'docker-manager': { grpcUrlEnv: 'DOCKER_MANAGER_GRPC_URL', stores: ['rabbitmq'], auth: true, issuer: false, calls: [] },
   'integration-hub': { grpcUrlEnv: 'INTEGRATION_HUB_GRPC_URL', stores: ['postgres', 'rabbitmq'], auth: true, issuer: false, calls: [] },
-  'ai-gateway': { grpcUrlEnv: 'AI_GATEWAY_GRPC_URL', stores: [], auth: true, issuer: false, calls: [] },
+  'ai-gateway': { grpcUrlEnv: 'AI_GATEWAY_GRPC_URL', stores: ['redis', 'rabbitmq'], auth: true, issuer: false, calls: [] },
   'rag': { grpcUrlEnv: 'RAG_GRPC_URL', stores: ['postgres', 'rabbitmq', 'chroma'], auth: true, issuer: false, calls: ['ai-gateway'] },
-  'api-gateway': { grpcUrlEnv: undefined, stores: ['redis'], auth: true, issuer: false, calls: ['security', 'task-manager', 'analytics', 'docker-manager', 'integration-hub', 'rag'] },
+  'api-gateway': { grpcUrlEnv: undefined, stores: ['redis'], auth: true, issuer: false, calls: ['security', 'task-manager', 'analytics', 'docker-manager', 'integration-hub', 'ai-gateway', 'rag'] },
 } as const satisfies Record<string, AppSpec>;
 // <<< end of generated (apps)
 

@@ -1,7 +1,8 @@
 /**
  * API fuzzer driven by the gateway's own OpenAPI document (Schemathesis-style, on fast-check):
  * every operation gets generated valid and invalid bodies, queries, path ids and headers, sent
- * to the real platform (security, task-manager, analytics and api-gateway as processes from
+ * to the real platform (security, task-manager, analytics, integration-hub, docker-manager (on a
+ * private dockerd) and api-gateway as processes from
  * dist/ — run `npm run build` first — on their own throw-away stores). It asserts, per response:
  * no 5xx; every error is problem+json with a `code` and a `requestId` and an X-Request-Id header;
  * no stack trace or source path in any body. After the run, data another user created before it
@@ -11,6 +12,7 @@
  * shrunk request so it can be replayed with `FUZZ_SEED=<seed> npx jest e2e/fuzz`.
  */
 import fc from 'fast-check';
+import { startDockerEngine, type DockerEngine } from '@aether/testing';
 import { startPlatform, type RunningPlatform } from '../../bench/support/platform';
 import { HOSTILE_STRINGS, RAW_BODIES, invalidValue, resolverFor, validValue, type Resolver, type Schema } from './schema-arbitraries';
 
@@ -44,6 +46,8 @@ interface Received {
 }
 
 let platform: RunningPlatform;
+/** docker-manager's engine: a private dockerd (no containers carry the allow-list label). */
+let engine: DockerEngine;
 let base: string;
 let doc: { paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, Schema> } };
 let resolve: Resolver;
@@ -181,8 +185,11 @@ function violation(req: Sent, res: Received): string | undefined {
 }
 
 beforeAll(async () => {
-  platform = await startPlatform(['security', 'task-manager', 'analytics', 'api-gateway'], {
+  engine = await startDockerEngine();
+  platform = await startPlatform(['security', 'task-manager', 'analytics', 'integration-hub', 'docker-manager', 'api-gateway'], {
     'task-manager': { SCHEDULER_ENABLED: 'false' },
+    'docker-manager': { DOCKER_HOST: engine.dockerHost },
+    'integration-hub': { INTEGRATION_HUB_SECRET_KEYS: `fuzz:${Buffer.alloc(32, 5).toString('base64')}` },
     'api-gateway': {
       GRPC_DEADLINE_MS: '5000',
       RATE_LIMIT_DEFAULT_POINTS: LIFTED,
@@ -217,6 +224,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
+  await engine?.stop();
 });
 
 it(`every operation of the OpenAPI document survives generated requests (seed ${SEED})`, async () => {

@@ -27,7 +27,7 @@ describe('extending the chart through values', () => {
           stores: { postgres: { existingSecret: 'aether-rag-postgres' }, chroma: {}, rabbitmq: {} },
           migrations: { enabled: true },
         },
-        'api-gateway': { calls: [...services.get('api-gateway')!.calls, 'rag'] },
+        'api-gateway': { calls: [...new Set([...services.get('api-gateway')!.calls, 'rag'])] },
       },
     });
     expect(res.stderr).toBe('');
@@ -52,7 +52,7 @@ describe('extending the chart through values', () => {
       .flatMap((r: Obj) => (r.from ?? []).map((p: Obj) => p.podSelector?.matchLabels?.['app.kubernetes.io/name']))
       .filter(Boolean);
     const verifiers = [...services.values()].filter((svc) => svc.auth && svc.name !== platform.global.auth.issuerService).map((svc) => svc.name);
-    expect(httpPeers.sort()).toEqual([...verifiers, 'rag'].sort());
+    expect(httpPeers.sort()).toEqual([...new Set([...verifiers, 'rag'])].sort());
   });
 
   it('drops a disabled service and every edge to it', () => {

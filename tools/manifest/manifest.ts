@@ -44,15 +44,17 @@ export interface ServiceSpec {
   secrets: Record<string, SecretSetting>;
   helm: Record<string, unknown>;
   composeProd: Record<string, unknown>;
+  /** Keys of its docker-compose.yml block beyond the derived ones (e.g. volumes). */
+  compose: Record<string, unknown>;
   /** The entry's YAML nodes, so derived files keep its comments and flow style. */
-  source: Partial<Record<'helm' | 'composeProd' | 'secrets' | 'env', YAMLMap>>;
+  source: Partial<Record<'helm' | 'composeProd' | 'compose' | 'secrets' | 'env', YAMLMap>>;
 }
 
 export interface Manifest {
   services: ServiceSpec[];
 }
 
-const SERVICE_KEYS = ['ports', 'public', 'issuer', 'auth', 'calls', 'stores', 'env', 'secrets', 'helm', 'composeProd'];
+const SERVICE_KEYS = ['ports', 'public', 'issuer', 'auth', 'calls', 'stores', 'env', 'secrets', 'helm', 'composeProd', 'compose'];
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
@@ -108,8 +110,9 @@ export function parseManifest(text: string): Manifest {
       secrets: isMap(secrets) ? secrets : {},
       helm: isMap(entry.helm) ? entry.helm : {},
       composeProd: isMap(entry.composeProd) ? entry.composeProd : {},
+      compose: isMap(entry.compose) ? entry.compose : {},
       source: Object.fromEntries(
-        (['helm', 'composeProd', 'secrets', 'env'] as const)
+        (['helm', 'composeProd', 'compose', 'secrets', 'env'] as const)
           .map((k) => [k, doc.getIn(['services', name, k], true)])
           .filter(([, node]) => isYamlMap(node)),
       ),

@@ -54,7 +54,7 @@ const indent = (text: string, n: number) =>
     .map((l) => (l ? ' '.repeat(n) + l : l))
     .join('\n');
 /** One YAML scalar, quoted when needed. */
-const scalar = (v: string | number | boolean) => stringify(v).trimEnd();
+const scalar = (v: string | number | boolean) => stringify(v, { lineWidth: 0 }).trimEnd();
 
 // ───────────────────────────── docker compose ─────────────────────────────
 
@@ -97,8 +97,17 @@ function composeApp(manifest: Manifest, s: ServiceSpec): string {
     ...(s.public ? ['  ports:', `    - '\${GATEWAY_BIND:-0.0.0.0}:\${GATEWAY_PORT:-${s.ports.http}}:${s.ports.http}'`] : []),
     ...(deps.length ? ['  depends_on:', ...deps.map((d) => `    ${d}: { condition: service_healthy }`)] : []),
   ];
+  // Extra keys (`compose:` in services.yaml), with their comments; derived keys cannot be replaced.
+  const extra = new YAMLMap();
+  for (const pair of s.source.compose?.items ?? []) {
+    if (COMPOSE_DERIVED_KEYS.includes(String(keyOf(pair)))) throw new Error(`services.${s.name}.compose.${String(keyOf(pair))}: derived from the manifest, cannot be set`);
+    extra.items.push(pair.clone() as Pair);
+  }
+  if (extra.items.length) lines.push(indent(new Document(extra).toString({ lineWidth: 0, flowCollectionPadding: true }).trimEnd(), 2));
   return indent(lines.join('\n'), 2);
 }
+
+const COMPOSE_DERIVED_KEYS = ['image', 'build', 'environment', 'networks', 'ports', 'depends_on'];
 
 function composeProdApp(s: ServiceSpec): string {
   const { environment } = s.composeProd as { environment?: Record<string, string> };

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@aether/auth';
 import { EventPublisher, MessagingModule } from '@aether/messaging';
-import { REDIS_CLIENT } from '@aether/service-kit';
 import { ResponseCache } from './cache/response-cache';
 import { AiGatewayGrpcController } from './completions/ai-gateway.grpc.controller';
 import { CompletionsService } from './completions/completions.service';
@@ -14,6 +13,7 @@ import { LimitPolicy } from './limits/limit-policy';
 import { ModelsService } from './models/models.service';
 import { ProviderRegistry } from './providers/provider-registry';
 import { RedisConnection } from './redis/redis.connection';
+import { RedisModule } from './redis/redis.module';
 import { CircuitBreakers } from './routing/circuit-breaker';
 import { ModelRouter } from './routing/router';
 import { UsageRecorder } from './usage/usage-recorder';
@@ -25,17 +25,18 @@ import { UsageRecorder } from './usage/usage-recorder';
     AuthModule.forRoot(),
     // RABBITMQ_URL: the completion/embedding usage events.
     MessagingModule.forRoot(),
+    RedisModule,
   ],
   controllers: [AiGatewayGrpcController],
   providers: [
     // A bad file stops the start with a message naming the key (GatewayConfigError).
     { provide: GATEWAY_CONFIG, inject: [AiGatewayEnv], useFactory: (env: AiGatewayEnv) => loadGatewayConfig(env.AI_GATEWAY_CONFIG) },
-    RedisConnection,
-    { provide: REDIS_CLIENT, inject: [RedisConnection], useFactory: (c: RedisConnection) => c.client },
     {
       provide: ProviderRegistry,
       inject: [GATEWAY_CONFIG, AiGatewayEnv],
-      useFactory: (config: GatewayConfig, env: AiGatewayEnv) => new ProviderRegistry(config, env as unknown as Record<string, unknown>, env.AI_CONNECT_TIMEOUT_MS),
+      // Provider keys are the one exception to "only the validated env": the configuration names
+      // their variables, so no env class can declare them. They are read here once, never logged.
+      useFactory: (config: GatewayConfig, env: AiGatewayEnv) => new ProviderRegistry(config, process.env, env.AI_CONNECT_TIMEOUT_MS),
     },
     {
       provide: CircuitBreakers,

@@ -156,16 +156,22 @@ describe('chat completions through the gateway', () => {
 
 describe('routing: retries, fallbacks, no fallback on a plain 400', () => {
   it('falls back on 429 (after honouring a short Retry-After) and on 500', async () => {
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'error', status: 429, headers: { 'retry-after': '0' } });
+    platform.groq.script('flaky', { kind: 'error', status: 429, headers: { 'retry-after': '0' } });
     platform.openai.script('gpt-4o-mini', { kind: 'reply', text: 'from openai' });
-    const before = platform.groq.requestsFor('llama-3.1-8b-instant').length;
-    const { data, response } = await sdk.chat.completions.create({ model: 'fast', messages: ask('429') }).withResponse();
+    const before = platform.groq.requestsFor('flaky').length;
+    const { data, response } = await sdk.chat.completions.create({ model: 'flaky', messages: ask('429') }).withResponse();
     expect(data.choices[0].message.content).toBe('from openai');
     expect(response.headers.get('x-aether-provider')).toBe('openai/gpt-4o-mini');
-    expect(platform.groq.requestsFor('llama-3.1-8b-instant').length - before).toBe(2); // one retry, then fallback
+    expect(platform.groq.requestsFor('flaky').length - before).toBe(2); // one retry, then fallback
 
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'error', status: 500 });
-    const streamed = await collect(await sdk.chat.completions.create({ model: 'fast', messages: ask('500'), stream: true }));
+    // A Retry-After longer than the gateway waits: no retry, straight to the next target.
+    platform.groq.script('flaky', { kind: 'error', status: 429, headers: { 'retry-after': '30' } });
+    const before2 = platform.groq.requestsFor('flaky').length;
+    await sdk.chat.completions.create({ model: 'flaky', messages: ask('429-long') });
+    expect(platform.groq.requestsFor('flaky').length - before2).toBe(1);
+
+    platform.groq.script('flaky', { kind: 'error', status: 500 });
+    const streamed = await collect(await sdk.chat.completions.create({ model: 'flaky', messages: ask('500'), stream: true }));
     expect(textOf(streamed)).toBe('from openai'); // the failure before the first token is invisible
     expect(streamed[0].model).toBe('openai/gpt-4o-mini');
   });
@@ -185,10 +191,10 @@ describe('routing: retries, fallbacks, no fallback on a plain 400', () => {
   });
 
   it('does not fall back on a plain 400: the provider error reaches the client as invalid_request_error', async () => {
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'error', status: 400, message: "Invalid 'messages[0].content': too weird", code: 'invalid_value' });
+    platform.groq.script('strict', { kind: 'error', status: 400, message: "Invalid 'messages[0].content': too weird", code: 'invalid_value' });
     const before = platform.openai.requestsFor('gpt-4o-mini').length;
     const { sdk: once, attempts } = platform.client(dev);
-    const err = await once.chat.completions.create({ model: 'fast', messages: ask('400') }).catch((e: unknown) => e);
+    const err = await once.chat.completions.create({ model: 'strict', messages: ask('400') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
     expect((err as Error).message).toContain('too weird');
@@ -197,26 +203,42 @@ describe('routing: retries, fallbacks, no fallback on a plain 400', () => {
   });
 
   it('sends a context-length error to a larger-context model the alias names, skipping smaller ones', async () => {
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'error', status: 400, message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' });
+    const ctxError = { kind: 'error' as const, status: 400, message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' };
+    platform.groq.script('small-ctx', ctxError);
+    platform.openai.script('mid-ctx', { ...ctxError, message: 'maximum context length is 128000 tokens' });
     platform.openai.script('gpt-4.1', { kind: 'reply', text: 'big window' });
+    const llamaBefore = platform.groq.requestsFor('llama-3.1-8b-instant').length;
     const { data, response } = await sdk.chat.completions.create({ model: 'long', messages: ask('long') }).withResponse();
     expect(data.choices[0].message.content).toBe('big window');
-    expect(response.headers.get('x-aether-provider')).toBe('openai/gpt-4o-mini'); // 128k > 8k: the next larger one
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'reply', text: 'ok' });
+    expect(response.headers.get('x-aether-provider')).toBe('openai/gpt-4.1');
+    // llama (8k) comes before gpt-4.1 in the alias but is smaller than what already failed: skipped.
+    expect(platform.groq.requestsFor('llama-3.1-8b-instant').length).toBe(llamaBefore);
+    expect(platform.groq.requestsFor('small-ctx').length).toBe(1); // never retried
+
+    // No larger model in the alias: the client gets the context-length error (400), not a 5xx.
+    const err = await sdk.chat.completions.create({ model: 'short', messages: ask('short') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
   });
 
   it('turns a failure after the first token into an error event, never a silent stop', async () => {
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'reply', text: 'This answer will break half way through.', failAfterChunks: 2 });
-    const stream = await sdk.chat.completions.create({ model: 'fast', messages: ask('break'), stream: true });
+    platform.groq.script('breaking', { kind: 'reply', text: 'This answer will break half way through.', failAfterChunks: 2, chunkDelayMs: 30 });
+    const stream = await sdk.chat.completions.create({ model: 'breaking', messages: ask('break'), stream: true });
     const seen: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     const err = await (async () => {
       for await (const c of stream) seen.push(c);
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as Error).message).toMatch(/mid-stream|failed/i);
-    expect(textOf(seen)).toBe('This answer'); // what came before the break, and nothing claiming to be the end
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_unavailable');
+    expect(textOf(seen)).toBe('This answer '); // what came before the break, and nothing claiming to be the end
     expect(seen.some((c) => c.choices[0]?.finish_reason)).toBe(false);
-    platform.groq.script('llama-3.1-8b-instant', { kind: 'reply', text: 'ok' });
+
+    // The same from Anthropic: its `error` event mid-stream.
+    platform.anthropic.script('claude-3-5-haiku', { kind: 'reply', text: 'Anthropic will also break here.', failAfterChunks: 1, chunkDelayMs: 30 });
+    const err2 = await (async () => {
+      for await (const c of await sdk.chat.completions.create({ model: 'claude', messages: ask('break2'), stream: true })) void c;
+    })().catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(OpenAI.APIError);
   });
 
   it('balances a weighted step across its deployments', async () => {

@@ -1,37 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { AnalyticsEnv } from '../src/config/analytics.env';
 import { AnalyticsCollections, type JournalDoc } from '../src/events/analytics-collections';
-import { BUCKET_MS, floorTo, type Granularity } from '../src/events/buckets';
+import { BUCKET_MS, floorTo } from '../src/events/buckets';
 import { ABANDONED_JOURNAL_MS, COMPACTION_STATE_ID, CompactionService } from '../src/events/compaction.service';
 import { factsOf, toEventRecord, type EventDoc, type IncomingEvent } from '../src/events/event-record';
 import { EventStore } from '../src/events/event-store.service';
 import { toCompact } from '../src/events/rollup-model';
 import { RollupStore } from '../src/events/rollup-store';
 import { SummaryService } from '../src/queries/summary.service';
-import { TimeseriesService } from '../src/queries/timeseries.service';
 import { RetentionService } from '../src/retention/retention.service';
 import { AnalyticsHarness } from './support/analytics-harness';
+import { expectQueriesExact, prng, RandomEvents, TYPES } from './support/brute-force';
 
 jest.setTimeout(240_000);
 
 const DAY = BUCKET_MS.day;
 const HOUR = BUCKET_MS.hour;
 const MIN = BUCKET_MS.minute;
-const AI = 'ai-gateway.completion.completed';
-const TYPES = [AI, 'task-manager.task.created', 'task-manager.task.updated', 'security.user.logged_in', 'docker-manager.container.started'];
-const USERS = ['u1', 'u2', 'u.3$x', undefined];
-
-/** Deterministic PRNG (mulberry32), so a failure can be replayed from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Rollups + tail must answer exactly what a brute-force count over the stored events answers:
@@ -42,11 +27,14 @@ describe('analytics rollups equal a brute-force count of the stored events (Ferr
   const h = new AnalyticsHarness();
   const seed = Number(process.env.ROLLUP_SEED ?? Date.now() % 1e9);
   const rnd = prng(seed);
-  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   let db: AnalyticsCollections;
   let store: EventStore;
   let compaction: CompactionService;
   const base = floorTo(Date.now() - 3 * DAY, 'day').getTime();
+  const gen = new RandomEvents(rnd, base);
+  const pick = <T>(xs: T[]): T => gen.pick(xs);
+  const randomEvent = () => gen.event();
+  const expectExact = (label: string, rounds?: number) => expectQueriesExact(h, gen, rnd, label, rounds);
 
   beforeAll(async () => {
     // Compaction only when the test says so.
@@ -57,93 +45,6 @@ describe('analytics rollups equal a brute-force count of the stored events (Ferr
     console.log(`rollups.spec seed: ${seed} (ROLLUP_SEED=${seed} replays it)`);
   });
   afterAll(() => h.stop());
-
-  /** Times cluster on minute/hour/day boundaries, where off-by-one slots would show. */
-  function randomTime(): number {
-    const r = rnd();
-    if (r < 0.5) return base + Math.floor(rnd() * 2 * DAY);
-    const boundary = base + Math.floor(rnd() * 48) * HOUR + (rnd() < 0.5 ? Math.floor(rnd() * 60) * MIN : 0);
-    return boundary + Math.floor((rnd() - 0.5) * 4000);
-  }
-
-  function randomEvent(): IncomingEvent {
-    const type = pick(TYPES);
-    const data = type === AI ? { usage: { promptTokens: Math.floor(rnd() * 500), completionTokens: Math.floor(rnd() * 200), costUsd: Math.floor(rnd() * 5000) / 1e7 } } : {};
-    return { id: randomUUID(), type, subject: pick(USERS), time: new Date(randomTime()).toISOString(), data };
-  }
-
-  async function stored(): Promise<EventDoc[]> {
-    return db.events.find({}).toArray();
-  }
-
-  function bruteSummary(all: EventDoc[], from: number, to: number, userId?: string) {
-    const byType: Record<string, number> = {};
-    let pt = 0;
-    let ct = 0;
-    let usd = 0;
-    for (const d of all) {
-      const t = d.time.getTime();
-      if (t < from || t >= to || (userId !== undefined && d.userId !== userId)) continue;
-      byType[d.type] = (byType[d.type] ?? 0) + 1;
-      if (d.type === AI) {
-        const f = factsOf(d);
-        pt += f.promptTokens;
-        ct += f.completionTokens;
-        usd += f.usdNano;
-      }
-    }
-    return { byType, promptTokens: pt, completionTokens: ct, costUsd: Math.round(usd / 1e3) / 1e6 };
-  }
-
-  function bruteSeries(all: EventDoc[], type: string, g: Granularity, from: number, to: number, userId?: string) {
-    const first = floorTo(from, g).getTime();
-    const counts = new Map<number, number>();
-    for (const d of all) {
-      const t = d.time.getTime();
-      if (d.type !== type || (userId !== undefined && d.userId !== userId)) continue;
-      const b = floorTo(t, g).getTime();
-      if (b >= first && b < to) counts.set(b, (counts.get(b) ?? 0) + 1);
-    }
-    const points: Array<{ t: number; count: number }> = [];
-    for (let t = first; t < to; t += BUCKET_MS[g]) points.push({ t, count: counts.get(t) ?? 0 });
-    return points;
-  }
-
-  /** Random ragged ranges and series, every scope: the answer must equal the brute force. */
-  async function expectExact(label: string, rounds = 12): Promise<void> {
-    const all = await stored();
-    for (let i = 0; i < rounds; i++) {
-      const from = base - HOUR + Math.floor(rnd() * 2.2 * DAY);
-      const to = from + 1 + Math.floor(rnd() * (rnd() < 0.3 ? 2 * MIN : 1.5 * DAY));
-      const userId = pick(USERS);
-      const s = await h.get(SummaryService).summarize({ from: new Date(from), to: new Date(to) }, { userId });
-      const want = bruteSummary(all, from, to, userId);
-      expect({ label, from, to, userId, byType: s.byType, pt: s.ai.promptTokens, ct: s.ai.completionTokens, usd: s.ai.costUsd }).toEqual({
-        label,
-        from,
-        to,
-        userId,
-        byType: want.byType,
-        pt: want.promptTokens,
-        ct: want.completionTokens,
-        usd: want.costUsd,
-      });
-
-      const g = pick<Granularity>(['minute', 'hour', 'day']);
-      const span = g === 'minute' ? 1400 * MIN : g === 'hour' ? 60 * HOUR : 5 * DAY;
-      const sFrom = base - HOUR + Math.floor(rnd() * 2 * DAY);
-      const sTo = sFrom + 1 + Math.floor(rnd() * span);
-      const type = pick(TYPES);
-      const points = await h.get(TimeseriesService).series(type, g, { from: new Date(sFrom), to: new Date(sTo) }, { userId });
-      expect({ label, g, type, userId, points: points.map((p) => ({ t: p.t.getTime(), count: p.count })) }).toEqual({
-        label,
-        g,
-        type,
-        userId,
-        points: bruteSeries(all, type, g, sFrom, sTo, userId),
-      });
-    }
-  }
 
   it('stays exact through random batches, redeliveries and compaction at random points', async () => {
     const published: IncomingEvent[] = [];

@@ -10,6 +10,7 @@ import { GatewayCoreModule } from './core/gateway-core.module';
 import { IntegrationsRoutesModule } from './integrations/integrations-routes.module';
 import { JwksModule } from './jwks/jwks.module';
 import { MigrationModule } from './migration/migration.module';
+import { RagRoutesModule } from './rag/rag-routes.module';
 import { TaskManagerRoutesModule } from './tasks/task-manager-routes.module';
 import { UsersModule } from './users/users.module';
 
@@ -27,6 +28,7 @@ import { UsersModule } from './users/users.module';
     TaskManagerRoutesModule,
     IntegrationsRoutesModule,
     ContainersRoutesModule,
+    RagRoutesModule,
     JwksModule,
     AsyncApiModule,
     MigrationModule,

@@ -37,6 +37,10 @@ const PUBLIC_OPERATIONS = [
   'POST /api/v1/auth/logout',
   'POST /api/v1/auth/refresh',
   'POST /api/v1/auth/register',
+  // Signed by the provider instead (verified by integration-hub on the raw body).
+  'POST /api/v1/webhooks/discord/{connectionId}',
+  'POST /api/v1/webhooks/github/{connectionId}',
+  'POST /api/v1/webhooks/slack/{connectionId}',
 ];
 
 /**
@@ -135,6 +139,13 @@ describe('api-gateway OpenAPI document', () => {
       const statuses = Object.keys(op.responses);
       for (const status of statuses.filter((s) => s === 'default' || Number(s) >= 400)) {
         const response = op.responses[status];
+        // /v1/* is OpenAI-compatible (rest-api.md "AI"): its errors use OpenAI's shape, except the
+        // edge's own body checks (413, 415), which answer problem+json before any route runs.
+        if (path.startsWith('/v1/') && !['413', '415'].includes(status)) {
+          expect([key, status, Object.keys(response.content ?? {})]).toEqual([key, status, ['application/json']]);
+          expect(response.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/OpenAiErrorDto' });
+          continue;
+        }
         expect([key, status, Object.keys(response.content ?? {})]).toEqual([key, status, ['application/problem+json']]);
         expect(response.content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/ProblemDto' });
         expect([key, status, response.description.length > 0]).toEqual([key, status, true]);

@@ -61,10 +61,21 @@ const apply = async (objects: object[]) => {
   if (res.status !== 0) throw new Error(`kubectl apply failed: ${res.stderr}`);
 };
 
+/** What the API server's authorizer answers for the ServiceAccount (a SubjectAccessReview, as `kubectl auth can-i --as` sends). */
 const canI = async (verb: string, resource: string, namespace = NS, sub?: string) => {
-  const args = ['auth', 'can-i', verb, resource, `--as=${SA}`, '-n', namespace, ...(sub ? [`--subresource=${sub}`] : [])];
-  const res = await plane.kubectl(args);
-  return res.stdout.trim() === 'yes';
+  const [name, ...group] = resource.split('.');
+  const review = {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    spec: {
+      user: SA,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'],
+      resourceAttributes: { verb, group: group.join('.'), resource: name, namespace, ...(sub ? { subresource: sub } : {}) },
+    },
+  };
+  const res = await plane.kubectl(['create', '-f', '-', '-o', 'json'], { input: JSON.stringify(review) });
+  if (res.status !== 0) throw new Error(res.stderr);
+  return JSON.parse(res.stdout).status.allowed === true;
 };
 
 async function call(user: TestUser, method: string, path: string) {
@@ -170,7 +181,7 @@ describe('the chart’s Role', () => {
       ['patch', 'deployments.apps', 'elsewhere'],
       ['list', 'nodes', ''],
     ] as const) {
-      expect({ verb, resource, ns, sub, allowed: await canI(verb, resource, ns || NS, sub) }).toEqual({ verb, resource, ns, sub, allowed: false });
+      expect({ verb, resource, ns, sub, allowed: await canI(verb, resource, ns, sub) }).toEqual({ verb, resource, ns, sub, allowed: false });
     }
   });
 });
@@ -243,13 +254,17 @@ describe('pods as containers', () => {
     const stop = await call(admin, 'POST', `/api/v1/containers/${pod.id}/stop`);
     expect(stop.status).toBe(409);
     expect(stop.body.code).toBe('NOT_SUPPORTED');
+    // A failed action is audited with its error code.
+    const failed = await waitFor(() => events.find((e) => e.type === 'docker-manager.container.action_audited' && e.data.action === 'stop'), { timeoutMs: 5000, what: 'the failed stop audit' });
+    expect(failed).toMatchObject({ subject: admin.id, data: { containerId: pod.id, outcome: 'failed', errorCode: 'NOT_SUPPORTED' } });
+    expect(events.find((e) => e.type === 'docker-manager.container.action_audited' && e.data.action === 'start')?.data.outcome).toBe('unchanged');
   });
 
   it('answers logs and stats that this cluster cannot give with a clean 503, never a 500', async () => {
     const [pod] = (await call(admin, 'GET', '/api/v1/containers?label=app=api')).body.items;
     const logs = await call(admin, 'GET', `/api/v1/containers/${pod.id}/logs?tail=5`);
     expect(logs.status).toBe(503);
-    expect(logs.body.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(logs.body.code).toBe('LOGS_UNAVAILABLE');
     const stats = await call(admin, 'GET', `/api/v1/containers/${pod.id}/stats`);
     expect(stats.status).toBe(503);
     expect(stats.body.code).toBe('METRICS_UNAVAILABLE');

@@ -201,7 +201,10 @@ describe('ai-gateway contract', () => {
     user: 'end-user-7',
   };
   const usage: aiGatewayV1.Usage = {
-    promptTokens: 42, completionTokens: 7, totalTokens: 49, costUsd: 0.000123, latencyMs: 350, provider: 'groq', model: 'groq/llama-3.1-8b-instant', cacheHit: false,
+    promptTokens: 42, completionTokens: 7, totalTokens: 49, costUsd: 0.000123, latencyMs: 350, provider: 'groq', model: 'groq/llama-3.1-8b-instant', cacheHit: false, unpriced: false,
+  };
+  const rateLimit: aiGatewayV1.RateLimitState = {
+    limitRequests: 120, remainingRequests: 119, limitTokens: 200000, remainingTokens: 195000, resetRequestsMs: 30500, resetTokensMs: 30500,
   };
 
   it('round-trips ChatCompletion, keeping presence of optional numbers', async () => {
@@ -212,6 +215,8 @@ describe('ai-gateway contract', () => {
       message: { role: 'assistant', content: 'It is 3 °C in Oslo.', name: '', toolCallId: '', toolCalls: [] },
       finishReason: 'stop',
       usage,
+      cache: 'miss',
+      rateLimit,
     };
     const h = await serve('ai-gateway', { unary: { ChatCompletion: response } });
     const got = await unary<aiGatewayV1.ChatCompletionResponse>(h, 'chatCompletion', request);
@@ -228,9 +233,9 @@ describe('ai-gateway contract', () => {
   it('streams StreamChatCompletion chunks in order, usage only on the last', async () => {
     const base = { id: 'chatcmpl-2', model: 'openai/gpt-4o-mini', createdAt: '2025-03-01T12:00:00.000Z' };
     const chunks: aiGatewayV1.ChatCompletionChunk[] = [
-      { ...base, role: 'assistant', content: 'Hel', toolCalls: [], finishReason: '', usage: undefined },
-      { ...base, role: '', content: 'lo', toolCalls: [{ index: 0, id: 'call_9', name: 'lookup', arguments: '{"q":' }], finishReason: '', usage: undefined },
-      { ...base, role: '', content: '', toolCalls: [], finishReason: 'length', usage: { ...usage, cacheHit: true, costUsd: 0 } },
+      { ...base, role: 'assistant', content: 'Hel', toolCalls: [], finishReason: '', usage: undefined, keepAlive: false, cache: 'miss', rateLimit },
+      { ...base, role: '', content: 'lo', toolCalls: [{ index: 0, id: 'call_9', name: 'lookup', arguments: '{"q":' }], finishReason: '', usage: undefined, keepAlive: false, cache: '', rateLimit: undefined },
+      { ...base, role: '', content: '', toolCalls: [], finishReason: 'length', usage: { ...usage, cacheHit: true, costUsd: 0 }, keepAlive: false, cache: '', rateLimit: undefined },
     ];
     const h = await serve('ai-gateway', { stream: { StreamChatCompletion: chunks } });
     const got = await serverStream<aiGatewayV1.ChatCompletionChunk>(h, 'streamChatCompletion', request);
@@ -238,7 +243,7 @@ describe('ai-gateway contract', () => {
     // An unset message field decodes as null (proto-loader defaults: true), where the TS type
     // says undefined: consumers must test it with `!= null` / truthiness, not `!== undefined`.
     expect(got[0].usage).toBeNull();
-    expectRoundTrip(got.map((c) => ({ ...c, usage: c.usage ?? undefined })), chunks);
+    expectRoundTrip(got.map((c) => ({ ...c, usage: c.usage ?? undefined, rateLimit: c.rateLimit ?? undefined })), chunks);
     expectRoundTrip(h.seen.StreamChatCompletion[0], request);
   });
 
@@ -249,6 +254,7 @@ describe('ai-gateway contract', () => {
       // Exactly representable in float32, so equality is exact.
       embeddings: [{ index: 0, vector: [0.5, -0.25, 1] }, { index: 1, vector: [0, 0.125, -2] }],
       usage: { ...usage, completionTokens: 0 },
+      rateLimit,
     };
     const h = await serve('ai-gateway', { unary: { CreateEmbeddings: response } });
     expectRoundTrip(await unary(h, 'createEmbeddings', req), response);
@@ -332,6 +338,7 @@ describe('docker-manager contract', () => {
       labels: { 'aether.managed': 'true', team: 'core' },
       ports: [{ privatePort: 8080, publicPort: 18080, protocol: 'tcp', ip: '0.0.0.0' }, { privatePort: 53, publicPort: 0, protocol: 'udp', ip: '' }],
       createdAt: '2025-03-01T12:00:00.000Z', startedAt: '2025-03-01T12:00:01.000Z', finishedAt: '', exitCode: 0, restartCount: 2,
+      mounts: [{ type: 'volume', name: 'data', destination: '/data', readOnly: true }], health: 'healthy',
     };
     const response: dockerManagerV1.ListContainersResponse = { items: [container], nextCursor: 'next' };
     const h = await serve('docker-manager', { unary: { ListContainers: response } });

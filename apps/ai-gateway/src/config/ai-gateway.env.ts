@@ -16,7 +16,7 @@ export class AiGatewayEnv extends AuthEnv(MessagingEnv(BaseEnv)) {
   HTTP_PORT = 9104;
 
   /** Path of the operator configuration (YAML: providers, models, aliases, limits, cache). */
-  @IsString() @IsNotEmpty() AI_GATEWAY_CONFIG = 'apps/ai-gateway/config/dev.yaml';
+  @IsString() @IsNotEmpty() AI_GATEWAY_CONFIG = 'apps/ai-gateway/config/default.yaml';
 
   /** Breaker state, budgets and rate-limit counters, response cache, usage rollups. */
   @IsString() @IsNotEmpty() REDIS_URL = 'redis://127.0.0.1:6379';

@@ -66,12 +66,12 @@ export class FakeAnthropic extends FakeLlmServer {
       send('content_block_start', { index, content_block: { type: 'text', text: '' } });
       send('ping', {});
       for (const [i, piece] of chunksOf(s.text).entries()) {
+        if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
         if (s.failAfterChunks !== undefined && i >= s.failAfterChunks) {
           send('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
           res.end();
           return;
         }
-        if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
         if (res.destroyed) return;
         send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
       }

@@ -55,11 +55,11 @@ export class FakeOpenAi extends FakeLlmServer {
     send([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
     const pieces = chunksOf(s.text ?? '');
     for (const [i, piece] of pieces.entries()) {
+      if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
       if (s.failAfterChunks !== undefined && i >= s.failAfterChunks) {
         res.socket?.destroy(); // the connection drops mid-stream
         return;
       }
-      if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
       if (res.destroyed) return;
       send([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]);
     }

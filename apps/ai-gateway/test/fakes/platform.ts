@@ -65,6 +65,8 @@ models:
   openai/gpt-4o-mini: { inputPerMTok: 0.15, outputPerMTok: 0.60, contextWindow: 128000 }
   openai/gpt-4.1: { inputPerMTok: 2, outputPerMTok: 8, contextWindow: 1000000 }
   groq/llama-3.1-8b-instant: { inputPerMTok: 0.05, outputPerMTok: 0.08, contextWindow: 8000 }
+  groq/small-ctx: { inputPerMTok: 0.05, outputPerMTok: 0.08, contextWindow: 8000 }
+  openai/mid-ctx: { inputPerMTok: 0.15, outputPerMTok: 0.60, contextWindow: 128000 }
   anthropic/claude-3-5-haiku: { inputPerMTok: 0.8, outputPerMTok: 4, contextWindow: 200000 }
   openai/priced: { inputPerMTok: 1000000, outputPerMTok: 1000000 }
 aliases:
@@ -72,7 +74,12 @@ aliases:
   claude: [anthropic/claude-3-5-haiku]
   refused: [dead/any-model, openai/gpt-4o-mini]
   timeout: [slow/hangs, openai/gpt-4o-mini]
-  long: [groq/llama-3.1-8b-instant, openai/gpt-4o-mini, openai/gpt-4.1]
+  flaky: [groq/flaky, openai/gpt-4o-mini]
+  strict: [groq/strict, openai/gpt-4o-mini]
+  breaking: [groq/breaking, openai/gpt-4o-mini]
+  long: [groq/small-ctx, openai/mid-ctx, groq/llama-3.1-8b-instant, openai/gpt-4.1]
+  short: [groq/small-ctx, groq/llama-3.1-8b-instant]
+  shared: [groq/shared, openai/gpt-4o-mini]
   balanced:
     - [{ model: groq/llama-3.1-8b-instant, weight: 3 }, { model: openai/gpt-4o-mini, weight: 1 }]
 limits:
@@ -172,6 +179,10 @@ cache: { ttlSeconds: 600 }
   }
 
   async stop(): Promise<void> {
+    if (process.env.AI_TEST_LOGS) {
+      console.log(this.aiGateway?.process.output().slice(-20000));
+      console.log(this.gateway?.process.output().slice(-20000));
+    }
     await Promise.allSettled([this.gateway?.stop(), this.aiGateway?.stop(), ...this.replicas.map((r) => r.stop())]);
     await this.amqpConnection?.close().catch(() => undefined);
     await Promise.allSettled([this.openai.stop(), this.groq.stop(), this.anthropic.stop(), this.identities.stop()]);

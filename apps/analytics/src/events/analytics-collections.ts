@@ -48,6 +48,9 @@ export interface CommitDoc {
 /** The compaction lease and the compaction plan (a handful of documents). */
 export interface StateDoc {
   _id: string;
+  /** A lease holding (see Lease): the lease's name, its epoch, holder and expiry. */
+  lease?: string;
+  epoch?: number;
   owner?: string;
   until?: Date;
   /** Last planned compaction batch. */
@@ -56,6 +59,9 @@ export interface StateDoc {
   planned?: string[];
   /** Batch `seq` is fully applied (its journals deleted). */
   applied?: boolean;
+  /** Upgrade backfill (see UpgradeBackfill): the last pre-journal event `_id` journaled, and whether none is left. */
+  after?: string;
+  done?: boolean;
 }
 
 export const JOURNAL_COLLECTION = 'analytics_journal';

@@ -3,6 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PeriodicJob } from '@aether/service-kit';
 import { AnalyticsEnv } from '../config/analytics.env';
 import { AnalyticsCollections, type CommitDoc, type JournalDoc, type StateDoc } from './analytics-collections';
+import { UpgradeBackfill } from './backfill';
 import { Lease } from './lease';
 import {
   addToSlots,
@@ -80,6 +81,9 @@ interface SlotWork {
  * A crash anywhere replays the unfinished plan with the same journals. Queries use `seq` to tell
  * whether a journal they read is already inside a rollup doc (see RollupReader).
  *
+ * Events stored before the ingest journal existed (an upgrade) are journaled by UpgradeBackfill,
+ * one bounded step per pass until none is left, and then folded like any other batch.
+ *
  * Events older than the retention cutoff are not folded but deleted, so raw events and rollups
  * never disagree about what retention removed. Retention itself runs under the same lease
  * (`exclusive`).
@@ -88,6 +92,7 @@ interface SlotWork {
 export class CompactionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CompactionService.name);
   private readonly lease: Lease;
+  private readonly backfill: UpgradeBackfill;
   private job?: PeriodicJob;
   /** Compaction and retention of this process, one after the other (the lease is per process). */
   private chain: Promise<unknown> = Promise.resolve();
@@ -98,6 +103,7 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
     private readonly env: AnalyticsEnv,
   ) {
     this.lease = new Lease(db.state, LEASE_ID, randomUUID(), LEASE_TTL_MS, LEASE_MARGIN_MS);
+    this.backfill = new UpgradeBackfill(db, this.lease, env.ANALYTICS_BACKFILL_BATCH);
   }
 
   onApplicationBootstrap(): void {
@@ -127,9 +133,17 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
     return run;
   }
 
-  /** One pass: finishes an interrupted batch, then folds the next one. */
+  /**
+   * One pass: finishes an interrupted batch, journals the next step of the upgrade backfill (until
+   * it is done: see UpgradeBackfill), then folds the next batch.
+   */
   async compactOnce(now = new Date()): Promise<CompactionResult> {
-    return (await this.exclusive(() => this.foldNext(now))) ?? { folded: 0, more: false };
+    const pass = await this.exclusive(async () => {
+      const backfillMore = await this.backfill.step();
+      const result = await this.foldNext(now);
+      return { folded: result.folded, more: result.more || backfillMore };
+    });
+    return pass ?? { folded: 0, more: false };
   }
 
   /** Folds everything committed so far; only inside exclusive() (retention uses it). */
@@ -138,6 +152,8 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async foldNext(now: Date): Promise<CompactionResult> {
+    // Before any fold: a backfill step interrupted after its journal must move its cursor first.
+    await this.backfill.settle();
     const state = (await this.db.state.findOne({ _id: COMPACTION_STATE_ID })) ?? { _id: COMPACTION_STATE_ID, seq: 0, planned: [], applied: true };
     const seq = state.seq ?? 0;
     if (!state.applied) {
@@ -301,10 +317,23 @@ export class CompactionService implements OnApplicationBootstrap, OnModuleDestro
   }
 }
 
+/**
+ * Runs `tasks`, at most `limit` at a time. After a failure no new task starts, and the first
+ * error is thrown only once the running ones have ended: a pass must not end (and the next one
+ * replay its batch) while writes of it are still in flight.
+ */
 async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < tasks.length) await tasks[next++]();
+    while (!failure && next < tasks.length) {
+      try {
+        await tasks[next++]();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.error;
 }

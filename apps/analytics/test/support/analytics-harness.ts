@@ -24,12 +24,14 @@ export class AnalyticsHarness {
   private amqpConn?: amqp.ChannelModel;
   private channel?: amqp.ConfirmChannel;
 
-  async start(env: Record<string, string> = {}): Promise<this> {
+  /** `beforeStart` gets the database before the service opens it (e.g. to store what an older version left). */
+  async start(env: Record<string, string> = {}, opts: { beforeStart?: (mongoUrl: string) => Promise<void> } = {}): Promise<this> {
     [this.mongo, this.vhost, this.identities] = await Promise.all([
       createTempMongoDatabase('analytics'),
       createTempVhost('analytics'),
       new TestIdentities().start(),
     ]);
+    await opts.beforeStart?.(this.mongo.url);
     this.service = await startTestService(analyticsService, {
       env: {
         LOG_LEVEL: 'warn',

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Metadata } from '@grpc/grpc-js';
 import { firstValueFrom } from 'rxjs';
 import type { aiGatewayV1 } from '@aether/contracts';
@@ -7,7 +7,7 @@ import { RequirePermissions } from '@aether/auth';
 import { InjectGrpcClient } from '@aether/service-kit';
 import { CallMetadata } from '../http/call-metadata';
 import { ApiAuthenticated, ApiProblems } from '../http/openapi';
-import { AiLimitsDto, AiUsageDto, UpdateLimitsDto, UsageQueryDto } from './ai-admin.dto';
+import { AiLimitsDto, AiUsageDto, ModelUsageDto, UpdateLimitsDto, UsageQueryDto } from './ai-admin.dto';
 
 const n = (v: string | number | undefined) => Number(v ?? 0);
 
@@ -23,6 +23,7 @@ const toLimits = (l: aiGatewayV1.Limits): AiLimitsDto => ({
 @ApiTags('ai')
 @ApiAuthenticated()
 @ApiProblems()
+@ApiExtraModels(ModelUsageDto)
 @Controller('api/v1/ai')
 export class AiAdminController {
   constructor(@InjectGrpcClient('ai-gateway') private readonly ai: aiGatewayV1.AiGatewayServiceClient) {}

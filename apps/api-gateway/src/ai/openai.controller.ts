@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, type ApiResponseOptions, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { CallOptions, Metadata } from '@grpc/grpc-js';
 import type { FastifyReply } from 'fastify';
 import { firstValueFrom, type Observable } from 'rxjs';
@@ -8,7 +8,7 @@ import { RequirePermissions } from '@aether/auth';
 import { InjectGrpcClient, NotFoundError } from '@aether/service-kit';
 import { GatewayEnv } from '../config/gateway.env';
 import { callMetadataFor, type GatewayRequest } from '../http/call-metadata';
-import { ApiAuthenticated } from '../http/openapi';
+import { ApiAuthenticated, ProblemDto } from '../http/openapi';
 import { relayChatStream } from './chat-stream';
 import { OpenAiErrorFilter, toOpenAiError } from './openai-errors';
 import { ChatCompletionDto, ChatCompletionRequestDto, EmbeddingsDto, EmbeddingsRequestDto, ModelDto, ModelListDto, OpenAiErrorDto } from './openai.dto';
@@ -58,18 +58,37 @@ function aiMetadata(req: GatewayRequest): Metadata {
   return md;
 }
 
-const OpenAiErrors = () => (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
-  for (const [status, description] of [
-    [400, 'invalid_request_error: a bad body or parameter (`param` names it); context_length_exceeded'],
-    [401, 'Missing or invalid credentials'],
-    [403, 'Authenticated but not allowed (permission ai:use)'],
-    [404, 'model_not_found'],
-    [429, 'budget_exceeded (type insufficient_quota, x-should-retry: false) or rate_limit_exceeded (retry-after, retry-after-ms)'],
-    [503, 'upstream_unavailable: every provider of the model failed'],
-    [504, 'upstream_unavailable: every provider of the model timed out'],
-  ] as const) {
-    ApiResponse({ status, description, type: OpenAiErrorDto })(target, key!, descriptor!);
+const OPENAI_ERROR_CONTENT = { 'application/json': { schema: { $ref: getSchemaPath(OpenAiErrorDto) } } };
+const PROBLEM_CONTENT = { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } };
+
+/** The errors of a /v1 route: OpenAI's shape, except the edge's own body checks (problem+json). */
+const OpenAiErrors = (opts: { body?: boolean; id?: boolean } = {}) => {
+  const responses: ApiResponseOptions[] = [
+    { status: 400, description: 'invalid_request_error: a bad body or parameter (`param` names it); context_length_exceeded', content: OPENAI_ERROR_CONTENT },
+    { status: 401, description: 'invalid_api_key: missing or invalid credentials', content: OPENAI_ERROR_CONTENT },
+    { status: 403, description: 'Authenticated but not allowed (permission ai:use)', content: OPENAI_ERROR_CONTENT },
+    {
+      status: 429,
+      description: 'budget_exceeded (type insufficient_quota, x-should-retry: false) or rate_limit_exceeded (retry-after, retry-after-ms)',
+      content: OPENAI_ERROR_CONTENT,
+      headers: {
+        'Retry-After': { description: 'Seconds to wait (rate_limit_exceeded)', schema: { type: 'integer', minimum: 0 } },
+        'retry-after-ms': { description: 'Milliseconds to wait (rate_limit_exceeded)', schema: { type: 'integer', minimum: 0 } },
+        'x-should-retry': { description: '"false" on budget_exceeded: retrying cannot help until the budget resets', schema: { type: 'string' } },
+      },
+    },
+    { status: 503, description: 'upstream_unavailable: every provider of the model failed', content: OPENAI_ERROR_CONTENT },
+    { status: 504, description: 'upstream_unavailable: every provider of the model timed out', content: OPENAI_ERROR_CONTENT },
+  ];
+  if (opts.body !== false) responses.push({ status: 404, description: 'model_not_found', content: OPENAI_ERROR_CONTENT });
+  else if (opts.id) responses.push({ status: 404, description: 'model_not_found', content: OPENAI_ERROR_CONTENT });
+  if (opts.body !== false) {
+    responses.push(
+      { status: 413, description: 'PAYLOAD_TOO_LARGE: the body is over the size limit (checked at the edge: problem+json)', content: PROBLEM_CONTENT },
+      { status: 415, description: 'UNSUPPORTED_MEDIA_TYPE: send application/json (checked at the edge: problem+json)', content: PROBLEM_CONTENT },
+    );
   }
+  return applyDecorators(ApiExtraModels(OpenAiErrorDto, ProblemDto), ...responses.map((r) => ApiResponse(r)));
 };
 
 /**
@@ -93,8 +112,11 @@ export class OpenAiController {
   @RequirePermissions('ai:use')
   @ApiOperation({ summary: 'Create a chat completion (OpenAI-compatible; stream: true answers server-sent events)' })
   @ApiBody({ type: ChatCompletionRequestDto })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: ChatCompletionDto, description: 'A chat.completion, or (stream: true) text/event-stream chat.completion.chunk events ending with data: [DONE]' })
+  @ApiExtraModels(ChatCompletionDto)
+  @ApiOkResponse({
+    description: 'A chat.completion, or (stream: true) text/event-stream chat.completion.chunk events ending with data: [DONE]',
+    content: { 'application/json': { schema: { $ref: getSchemaPath(ChatCompletionDto) } }, 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @OpenAiErrors()
   async chatCompletions(@Body() body: unknown, @Req() req: GatewayRequest, @Res() reply: FastifyReply): Promise<void> {
     const { request, stream, includeUsage } = toChatRequest(body);
@@ -154,7 +176,7 @@ export class OpenAiController {
   @RequirePermissions('ai:use')
   @ApiOperation({ summary: 'List the aliases and configured models (OpenAI-compatible)' })
   @ApiOkResponse({ type: ModelListDto })
-  @OpenAiErrors()
+  @OpenAiErrors({ body: false })
   async models(@Req() req: GatewayRequest): Promise<ModelListDto> {
     return { object: 'list', data: await this.modelList(req) };
   }
@@ -164,7 +186,7 @@ export class OpenAiController {
   @ApiOperation({ summary: 'Get one model or alias (OpenAI-compatible; a `/` in the id may be sent as %2F)' })
   @ApiParam({ name: 'id', example: 'openai%2Fgpt-4o-mini' })
   @ApiOkResponse({ type: ModelDto })
-  @OpenAiErrors()
+  @OpenAiErrors({ body: false, id: true })
   async model(@Param('id') id: string, @Req() req: GatewayRequest): Promise<ModelDto> {
     return this.findModel(id, req);
   }
@@ -173,7 +195,7 @@ export class OpenAiController {
   @RequirePermissions('ai:use')
   @ApiOperation({ summary: 'Get one provider model by `<provider>/<model>` (OpenAI-compatible)' })
   @ApiOkResponse({ type: ModelDto })
-  @OpenAiErrors()
+  @OpenAiErrors({ body: false, id: true })
   async providerModel(@Param('provider') provider: string, @Param('model') model: string, @Req() req: GatewayRequest): Promise<ModelDto> {
     return this.findModel(`${provider}/${model}`, req);
   }

@@ -37,7 +37,7 @@ export class GatewayEnv extends AuthEnv(BaseEnv) {
   @IsString() @IsNotEmpty() CODE_ASSISTANT_GRPC_URL = '127.0.0.1:50055';
   /** host:port of integration-hub's gRPC API (coming service). */
   @IsString() @IsNotEmpty() INTEGRATION_HUB_GRPC_URL = '127.0.0.1:50056';
-  /** host:port of docker-manager's gRPC API (coming service). */
+  /** host:port of docker-manager's gRPC API (/api/v1/containers). */
   @IsString() @IsNotEmpty() DOCKER_MANAGER_GRPC_URL = '127.0.0.1:50057';
   /** host:port of rag's gRPC API (coming service). */
   @IsString() @IsNotEmpty() RAG_GRPC_URL = '127.0.0.1:50058';
@@ -75,6 +75,9 @@ export class GatewayEnv extends AuthEnv(BaseEnv) {
 
   /** Largest inbound webhook body (/api/v1/webhooks/...); bigger ones get 413. Kept under gRPC's 4 MiB message limit. */
   @Type(() => Number) @IsInt() @Min(1024) @Max(4 * 1024 * 1024 - 65_536) WEBHOOK_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+  /** Largest document POST /api/v1/rag/documents accepts (a multipart file, or a JSON document's text); bigger: 413. */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(60 * 1024 * 1024) RAG_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
   /**
    * Which proxies may set X-Forwarded-For (client IP for rate limits and audit): `false` (default,

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, PipeTransform, Post, Query, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { CallOptions, Metadata } from '@grpc/grpc-js';
 import type { FastifyReply } from 'fastify';
 import { firstValueFrom, lastValueFrom, type Observable, toArray } from 'rxjs';
@@ -48,6 +48,7 @@ const withOptions = <F>(fn: F) => fn as unknown as WithOptions<F>;
  * and every action is audited by docker-manager.
  */
 @ApiTags('containers')
+@ApiExtraModels(LogsDto, StatsDto)
 @ApiAuthenticated()
 @ApiProblems()
 @Controller('api/v1/containers')
@@ -79,6 +80,7 @@ export class ContainersController {
   @ApiOperation({ summary: 'Start a container (already running: 200, nothing changes)' })
   @ApiOkResponse({ type: ContainerDetailDto })
   @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The container cannot do that now (CONTAINER_CONFLICT), or not on this backend (NOT_SUPPORTED: stop on Kubernetes)' })
   async start(@Param('id', containerRefPipe) id: string, @CallMetadata() md: Metadata): Promise<ContainerDetailDto> {
     return toContainerDetail(await firstValueFrom(withOptions(this.dm.startContainer.bind(this.dm))({ id }, md, within(30_000))));
   }
@@ -89,6 +91,7 @@ export class ContainersController {
   @ApiOperation({ summary: 'Stop a container (already stopped: 200, nothing changes)' })
   @ApiOkResponse({ type: ContainerDetailDto })
   @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The container cannot do that now (CONTAINER_CONFLICT), or not on this backend (NOT_SUPPORTED: stop on Kubernetes)' })
   async stop(@Param('id', containerRefPipe) id: string, @Query() q: StopQueryDto, @CallMetadata() md: Metadata): Promise<ContainerDetailDto> {
     const deadline = within(((q.timeout ?? DEFAULT_STOP_TIMEOUT_S) + 20) * 1000);
     return toContainerDetail(await firstValueFrom(withOptions(this.dm.stopContainer.bind(this.dm))({ id, timeoutSeconds: q.timeout }, md, deadline)));
@@ -100,6 +103,7 @@ export class ContainersController {
   @ApiOperation({ summary: 'Restart a container (Kubernetes: a rollout restart of its Deployment)' })
   @ApiOkResponse({ type: ContainerDetailDto })
   @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiConflictResponse({ type: ProblemDto, description: 'The container cannot do that now (CONTAINER_CONFLICT), or not on this backend (NOT_SUPPORTED: stop on Kubernetes)' })
   async restart(@Param('id', containerRefPipe) id: string, @Query() q: StopQueryDto, @CallMetadata() md: Metadata): Promise<ContainerDetailDto> {
     const deadline = within(((q.timeout ?? DEFAULT_STOP_TIMEOUT_S) + 30) * 1000);
     return toContainerDetail(await firstValueFrom(withOptions(this.dm.restartContainer.bind(this.dm))({ id, timeoutSeconds: q.timeout }, md, deadline)));
@@ -108,8 +112,14 @@ export class ContainersController {
   @Get(':id/logs')
   @RequirePermissions('docker:read')
   @ApiOperation({ summary: 'A container’s log: JSON lines, followed as server-sent events, or downloaded as text' })
-  @ApiProduces('application/json', 'text/event-stream', 'text/plain')
-  @ApiOkResponse({ type: LogsDto, description: 'JSON by default; `follow=true`: text/event-stream; `download=true`: a text/plain attachment' })
+  @ApiOkResponse({
+    description: 'JSON by default; `follow=true`: text/event-stream of `data: {"stream","time","text"}`; `download=true`: a text/plain attachment',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(LogsDto) } },
+      'text/event-stream': { schema: { type: 'string' } },
+      'text/plain': { schema: { type: 'string' } },
+    },
+  })
   @ApiNotFoundResponse({ type: ProblemDto })
   async logs(
     @Param('id', containerRefPipe) id: string,
@@ -148,8 +158,10 @@ export class ContainersController {
   @Get(':id/stats')
   @RequirePermissions('docker:read')
   @ApiOperation({ summary: 'Resource usage of a container, once or as server-sent events every second' })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: StatsDto, description: 'JSON by default; `stream=true`: text/event-stream of the same objects' })
+  @ApiOkResponse({
+    description: 'JSON by default; `stream=true`: text/event-stream of the same objects (`data: {...}` every second)',
+    content: { 'application/json': { schema: { $ref: getSchemaPath(StatsDto) } }, 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiNotFoundResponse({ type: ProblemDto })
   async stats(@Param('id', containerRefPipe) id: string, @Query() q: StatsQueryDto, @CallMetadata() md: Metadata, @Res() reply: FastifyReply): Promise<void> {
     if (!q.stream) {

@@ -2,6 +2,7 @@ import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fa
 import { GatewayEnv } from '../config/gateway.env';
 import { installWebhookBodyParser } from '../integrations/webhook-body';
 import { MigrationRouter } from '../migration/migration-router';
+import { installDocumentUploadParsers } from '../rag/document-upload';
 import { installJsonBodyParser } from './json-body-parser';
 import { setupOpenApi } from './openapi';
 import { ProblemDetailsFilter } from './problem-details.filter';
@@ -16,6 +17,8 @@ export function configureGatewayHttp(app: NestFastifyApplication): void {
   installJsonBodyParser(app.getHttpAdapter() as unknown as FastifyAdapter);
   // Webhook routes take their raw bytes (signatures), with their own size limit.
   installWebhookBodyParser(app.getHttpAdapter().getInstance(), app.get(GatewayEnv).WEBHOOK_BODY_LIMIT_BYTES);
+  // RAG documents: JSON or multipart (PDF), up to RAG_MAX_UPLOAD_BYTES.
+  installDocumentUploadParsers(app.getHttpAdapter().getInstance(), app.get(GatewayEnv).RAG_MAX_UPLOAD_BYTES);
   // Strangler-fig routing decides legacy/new in an onRequest hook, before any Nest route runs.
   app.get(MigrationRouter, { strict: false }).install(app.getHttpAdapter().getInstance());
   setupOpenApi(app);

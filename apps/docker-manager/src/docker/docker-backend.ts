@@ -353,10 +353,18 @@ export class DockerBackend implements ContainerBackend {
     }
   }
 
+  /** Engine time (ns) of the last event read: a reconnect replays from there, so a drop loses nothing. */
+  private lastEventNano?: number;
+  /** Kept across reconnects: a stop's `kill, die` and its `stop` may arrive on two connections. */
+  private readonly pairing = new EngineEventPairing();
+
   async *events(signal: AbortSignal): AsyncIterable<EngineEvent> {
     let stream: Readable;
     try {
       stream = (await this.streams.getEvents({
+        // Replayed events get the ids they had (from the engine's own time), so consumers drop the repeats.
+        // Just after the last one read (1 µs: the engine's `since` is inclusive).
+        ...(this.lastEventNano ? { since: Number((this.lastEventNano / 1e9 + 1e-6).toFixed(6)) } : {}),
         filters: { type: ['container'], label: [this.label.selector], event: ['start', 'die', 'kill', 'stop', 'restart', 'oom'] },
       })) as unknown as Readable;
     } catch (err) {
@@ -370,11 +378,12 @@ export class DockerBackend implements ContainerBackend {
     signal.addEventListener('abort', stopReading, { once: true });
     // A dropped connection ends the stream without 'end': close the reader so the loop ends and the watcher reconnects.
     stream.once('close', () => lines.close());
-    const pairing = new EngineEventPairing();
+    const pairing = this.pairing;
     try {
       for await (const line of lines) {
         if (!line.trim()) continue;
         const raw = JSON.parse(line) as EngineEventMessage;
+        if (raw.timeNano) this.lastEventNano = raw.timeNano;
         const id = raw.id ?? raw.Actor?.ID;
         if (!id || !carriesLabel(raw.Actor?.Attributes ?? {}, this.label)) continue;
         const kind = pairing.next(id, raw.Action ?? raw.status ?? '');

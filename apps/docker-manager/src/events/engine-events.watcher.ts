@@ -19,8 +19,8 @@ export class EngineEventsWatcher implements OnApplicationBootstrap, OnApplicatio
   private readonly logger = new Logger(EngineEventsWatcher.name);
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
-  /** Resolves when the stream is (re)connected; tests and readiness use it. */
-  connected = false;
+  /** True while the engine's event stream is connected (logged on each change). */
+  private connected = false;
 
   constructor(
     @Inject(CONTAINER_BACKEND) private readonly backend: ContainerBackend,

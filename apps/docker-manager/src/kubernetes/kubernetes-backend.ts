@@ -49,6 +49,14 @@ export function kubeError(err: unknown): Error {
   return new UnavailableError('The Kubernetes API is unavailable');
 }
 
+/**
+ * The pod exists (it was just found), so a failing log read means the node cannot give its logs
+ * now (container not started yet, node unreachable, a virtual node): a 503, never "not found".
+ */
+function logsUnavailable(_err: unknown): Error {
+  return new UnavailableError('The pod’s logs are not available from its node', 'LOGS_UNAVAILABLE');
+}
+
 const iso = (d: Date | string | undefined) => (d ? new Date(d).toISOString() : '');
 
 /** A pod as the API's container: phase → state, the first container's image, summed restarts. */
@@ -222,7 +230,9 @@ export class KubernetesBackend implements ContainerBackend {
       ...(query.since ? { sinceTime: query.since.toISOString() } : {}),
     };
     if (!query.follow) {
-      const text = await this.call(() => this.core.readNamespacedPodLog({ name, namespace: this.namespace, container, ...options }));
+      const text = await this.call(() => this.core.readNamespacedPodLog({ name, namespace: this.namespace, container, ...options })).catch((err) => {
+        throw logsUnavailable(err);
+      });
       if (query.tail === 0) return;
       yield* [...splitter.push('stdout', Buffer.from(text ?? '', 'utf8')), ...splitter.flush()];
       return;
@@ -239,7 +249,7 @@ export class KubernetesBackend implements ContainerBackend {
       for await (const chunk of out) yield* splitter.push('stdout', chunk as Buffer);
       yield* splitter.flush();
     } catch (err) {
-      if (!signal.aborted) throw kubeError(err);
+      if (!signal.aborted) throw logsUnavailable(err);
     } finally {
       signal.removeEventListener('abort', stop);
       abort?.abort();

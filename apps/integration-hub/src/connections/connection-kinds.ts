@@ -36,8 +36,11 @@ function text(max: number) {
   return (v: Violations, field: string, value: string) => v.text(field, value, max);
 }
 
+/** Tokens and secrets are printable ASCII: anything else is a paste error, and could not travel in an HTTP header. */
+const PRINTABLE_ASCII = /^[ -~]*$/;
+
 function secretText(v: Violations, field: string, value: string): void {
-  if (value.length > MAX_SECRET_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) v.add(field, `must be at most ${MAX_SECRET_LENGTH} printable characters`);
+  if (value.length > MAX_SECRET_LENGTH || !PRINTABLE_ASCII.test(value)) v.add(field, `must be at most ${MAX_SECRET_LENGTH} printable ASCII characters`);
 }
 
 function whsec(v: Violations, field: string, value: string): void {

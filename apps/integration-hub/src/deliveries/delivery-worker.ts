@@ -185,8 +185,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
     await this.db.transaction(async (m) => {
       const [rows]: [Record<string, unknown>[], number] = await m.query(
-        `UPDATE deliveries SET status = $3, attempts = attempts + 1, budget_used = $4, last_error = $5, next_attempt_at = $6,
-                delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
+        `UPDATE deliveries SET status = $3::varchar, attempts = attempts + 1, budget_used = $4, last_error = $5, next_attempt_at = $6,
+                delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END,
                 lease_until = NULL, lease_token = NULL, updated_at = now()
           WHERE id = $1 AND lease_token = $2 RETURNING *`,
         [d.id, token, status, budgetUsed, lastError, nextAttemptAt],

@@ -17,8 +17,8 @@ import { verifyDiscordSignature, verifyGithubSignature, verifySlackSignature } f
 export const PROVIDERS = ['github', 'slack', 'discord'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-/** The last segment of an event type: a routing-key word. */
-const EVENT_NAME = /^[a-z0-9_]{1,64}$/;
+/** The last segment of an event type: a routing-key word, as the event catalog accepts it for a family. */
+const EVENT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** Discord interaction types (besides PING = 1) and the answer each gets while the work goes on. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus, type CallOptions, type Metadata } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { AnswerCompletedEvent, type aiGatewayV1, type ragV1 } from '@aether/contracts';
@@ -12,6 +12,10 @@ import { SearchService, type SearchHit } from '../search/search.service';
 import { CitationTracker, type CheckedCitation, type Source } from './citations';
 
 const MODEL_ID = /^[A-Za-z0-9._:-]+(\/[A-Za-z0-9._:/-]+)?$/;
+
+/** Longest a model may take for a whole answer (the kit's default deadline is for quick RPCs). */
+const ANSWER_DEADLINE_MS = 180_000;
+type Call<Res> = (req: aiGatewayV1.ChatCompletionRequest, md: Metadata, options: CallOptions) => Observable<Res>;
 
 /** What the answer says when no retrieved chunk is relevant (no model is asked, nothing is cited). */
 export const NOTHING_FOUND = 'I could not find anything relevant to this question in the collection, so I cannot answer it from its documents.';
@@ -91,7 +95,10 @@ export class AnswerService {
     if (sources.length === 0) return this.completed(caller, req, started, false, { answer: NOTHING_FOUND, citations: [], model: '', grounded: false, dropped: 0 }, 0);
     let res: aiGatewayV1.ChatCompletionResponse;
     try {
-      res = await new Promise((resolve, reject) => this.aiGateway.chatCompletion(chat, caller.metadata).subscribe({ next: resolve, error: reject }));
+      const call = this.aiGateway.chatCompletion as unknown as Call<aiGatewayV1.ChatCompletionResponse>;
+      res = await new Promise((resolve, reject) =>
+        call.call(this.aiGateway, chat, caller.metadata, { deadline: Date.now() + ANSWER_DEADLINE_MS }).subscribe({ next: resolve, error: reject }),
+      );
     } catch (err) {
       throw upstreamError(err);
     }
@@ -120,7 +127,8 @@ export class AnswerService {
         }
         const tracker = new CitationTracker(sources);
         let model = '';
-        upstream = this.aiGateway.streamChatCompletion(chat, caller.metadata).subscribe({
+        const call = this.aiGateway.streamChatCompletion as unknown as Call<aiGatewayV1.ChatCompletionChunk>;
+        upstream = call.call(this.aiGateway, chat, caller.metadata, { deadline: Date.now() + ANSWER_DEADLINE_MS }).subscribe({
           next: (chunk) => {
             model ||= chunk.model;
             const text = tracker.feed(chunk.content ?? '');

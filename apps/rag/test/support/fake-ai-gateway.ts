@@ -68,7 +68,8 @@ export class FakeAiGateway {
           call.write({ id: 'c1', model: 'fake/chat', createdAt: '', content: '', finishReason: 'stop', usage });
           call.end();
         } catch (err) {
-          call.destroy({ code: (err as { code?: number }).code ?? status.UNAVAILABLE, details: 'scripted failure' } as never);
+          // grpc-js sends a server stream's error status when the stream emits 'error'.
+          call.emit('error', { code: (err as { code?: number }).code ?? status.UNAVAILABLE, details: 'scripted failure' });
         }
       },
       CreateEmbeddings: (call: ServerUnaryCall<{ model: string; inputs: string[] }, unknown>, cb: sendUnaryData<unknown>) => {

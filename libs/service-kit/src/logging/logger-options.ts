@@ -37,6 +37,13 @@ export function loggerOptions(service: string, level: string): Params {
           '*.refreshToken',
           '*.accessToken',
           '*.key',
+          // integration-hub connection secrets, should one ever reach a log object.
+          '*.secrets',
+          '*.webhookSecret',
+          '*.signingSecret',
+          '*.botToken',
+          '*.incomingWebhookUrl',
+          '*.webhookUrl',
         ],
         censor: '[redacted]',
       },
