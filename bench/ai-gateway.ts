@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createTempVhost, startApp, TEST_REDIS_URL, TestIdentities, uniqueName, type StartedApp, type TempResource } from '@aether/testing';
-import { FakeOpenAi } from '../apps/ai-gateway/test/fakes/fake-openai';
+import { FakeOpenAi } from '@aether/testing';
 import { machineLine, writeResult } from './support/platform';
 
 const RATE = 200;

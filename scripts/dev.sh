@@ -151,6 +151,24 @@ start() {
   failed+=("$app")
 }
 
+# Stores and stand-ins that are processes of this repository's own packages, not machine services:
+# Chroma (rag's vectors; the npm `chroma` CLI) and the legacy monolith stand-in (the strangler-fig
+# target: LEGACY_API_URL). Each is started only when nothing answers yet, and stopped with the rest.
+mkdir -p tmp/dev
+if ! curl -sf --max-time 1 "$CHROMA_URL/api/v2/heartbeat" >/dev/null 2>&1; then
+  chroma_port=$(node -e 'console.log(new URL(process.argv[1]).port || 8000)' "$CHROMA_URL")
+  npx chroma run --path tmp/dev/chroma --host 127.0.0.1 --port "$chroma_port" >tmp/dev/chroma.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 50); do curl -sf --max-time 1 "$CHROMA_URL/api/v2/heartbeat" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -sf --max-time 1 "$CHROMA_URL/api/v2/heartbeat" >/dev/null 2>&1 && echo "[dev] chroma ready on :$chroma_port" || echo "[dev] chroma did not start (tmp/dev/chroma.log)"
+fi
+LEGACY_STANDIN_PORT=${LEGACY_STANDIN_PORT:-8090}
+if [ -z "${LEGACY_API_URL:-}" ]; then
+  LEGACY_STANDIN_PORT="$LEGACY_STANDIN_PORT" node tools/legacy-standin/legacy-standin.js >tmp/dev/legacy-standin.log 2>&1 &
+  pids+=($!)
+  echo "[dev] legacy monolith stand-in on :$LEGACY_STANDIN_PORT (tools/legacy-standin)"
+fi
+
 start_services
 
 echo

@@ -8,6 +8,7 @@ import {
   createTempVhost,
   ServiceProcess,
   startApp,
+  startChromaServer,
   StartedApp,
   TempResource,
   uniqueName,
@@ -99,6 +100,11 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
         } else if (store === 'redis') {
           env.REDIS_URL = 'redis://127.0.0.1:6379';
           env.REDIS_KEY_PREFIX = `${uniqueName('bench')}:`;
+        } else if (store === 'chroma') {
+          // A `chroma run` of its own (removed with its data on drop).
+          const chroma = await startChromaServer();
+          resources.push({ url: chroma.url, name: `chroma:${chroma.port}`, drop: chroma.stop });
+          env.CHROMA_URL = chroma.url;
         } else {
           throw new Error(`bench platform: no throw-away ${store} for ${app} yet`);
         }

@@ -101,7 +101,11 @@ async function outage(server: PrivateServer, routes: Parameters<typeof load>[0])
   );
   const recoveredMs = Date.now() - started;
   const samples = await l.stop();
-  return { samples, down, up, recoveredMs, during: samples.filter((s) => s.at > down + 200 && s.at + s.ms < up) };
+  const during = samples.filter((s) => s.at > down + 200 && s.at + s.ms < up);
+  // The figures README quotes ("Guarantees"): what clients saw while the store was down.
+  const slowest = Math.round(Math.max(0, ...during.map((s) => s.ms)));
+  process.stdout.write(`[faults] ${routes.map((r) => r.route).join(' + ')}: ${samples.length} requests, ${during.length} during a ${OUTAGE_MS} ms outage (slowest ${slowest} ms; ${JSON.stringify(tally(during))}), every route recovered ${recoveredMs} ms after the restart\n`);
+  return { samples, down, up, recoveredMs, during };
 }
 
 async function processesAlive(): Promise<number[]> {

@@ -11,6 +11,7 @@
  * Deterministic: FUZZ_SEED (default fixed) and FUZZ_RUNS; a failure prints the seed and the
  * shrunk request so it can be replayed with `FUZZ_SEED=<seed> npx jest e2e/fuzz`.
  */
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { startDockerEngine, type DockerEngine } from '@aether/testing';
 import { startPlatform, type RunningPlatform } from '../../bench/support/platform';
@@ -186,8 +187,9 @@ function violation(req: Sent, res: Received): string | undefined {
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  platform = await startPlatform(['security', 'task-manager', 'analytics', 'integration-hub', 'docker-manager', 'api-gateway'], {
+  platform = await startPlatform(['security', 'task-manager', 'analytics', 'integration-hub', 'docker-manager', 'ai-gateway', 'rag', 'api-gateway'], {
     'task-manager': { SCHEDULER_ENABLED: 'false' },
+    'ai-gateway': { AI_GATEWAY_CONFIG: join(__dirname, 'ai-gateway.yaml') },
     'docker-manager': { DOCKER_HOST: engine.dockerHost },
     'integration-hub': { INTEGRATION_HUB_SECRET_KEYS: `fuzz:${Buffer.alloc(32, 5).toString('base64')}` },
     'api-gateway': {

@@ -8,7 +8,7 @@
  * It answers a few of the monolith's routes the way it would, trusting the identity the gateway
  * sends (X-Aether-User-Id):
  *   GET  /health                      {"status":"healthy"}
- *   GET  /api/v1/docs                 the platform documents of ../shared/seeds (SEEDS_DIR)
+ *   GET  /api/v1/docs                 the monolith's documents (./seeds, a copy of ../shared/seeds; SEEDS_DIR)
  *   GET  /api/v1/docs/{id}            one document, with its text
  *   GET  /api/v1/tasks                the caller's tasks, as {items, nextCursor} (the contract's shape)
  *   POST /api/v1/tasks                {title, description?, priority?} → 201 a task
@@ -23,7 +23,8 @@ const { randomUUID } = require('node:crypto');
 const { readdirSync, readFileSync, existsSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
-const DEFAULT_SEEDS_DIR = resolve(__dirname, '../../../shared/seeds');
+// A copy of the monolith team's documents (../shared/seeds), so a clean clone serves them too.
+const DEFAULT_SEEDS_DIR = resolve(__dirname, 'seeds');
 
 function loadDocs(dir) {
   if (!existsSync(dir)) return [];

@@ -85,6 +85,8 @@ describe('services manifest', () => {
     ['a call to an unknown service', 'calls: [nope]', /unknown service "nope"/],
     ['a call to a service without gRPC', 'calls: [api-gateway]', /"api-gateway" has no gRPC server/],
     ['an unknown key', 'replicas: 3', /replicas: unknown key/],
+    ['a mounted file at a relative path', 'files: { config.yaml: apps/x.yaml }', /files\.config\.yaml: not an absolute file path/],
+    ['a mounted file from outside the workspace', "files: { /app/x.yaml: '../etc/passwd' }", /expected a workspace-relative file/],
     ['a second token issuer', 'issuer: true', /exactly one service must be the token issuer/],
   ])('refuses %s', (_what, extra, message) => {
     const text = `${manifestText()}

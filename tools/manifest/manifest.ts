@@ -46,6 +46,8 @@ export interface ServiceSpec {
   composeProd: Record<string, unknown>;
   /** Keys of its docker-compose.yml block beyond the derived ones (e.g. volumes). */
   compose: Record<string, unknown>;
+  /** Files mounted read-only into its containers: absolute mount path → workspace file (Helm: a ConfigMap). */
+  files: Record<string, string>;
   /** The entry's YAML nodes, so derived files keep its comments and flow style. */
   source: Partial<Record<'helm' | 'composeProd' | 'compose' | 'secrets' | 'env', YAMLMap>>;
 }
@@ -54,9 +56,11 @@ export interface Manifest {
   services: ServiceSpec[];
 }
 
-const SERVICE_KEYS = ['ports', 'public', 'issuer', 'auth', 'calls', 'stores', 'env', 'secrets', 'helm', 'composeProd', 'compose'];
+const SERVICE_KEYS = ['ports', 'public', 'issuer', 'auth', 'calls', 'stores', 'env', 'secrets', 'files', 'helm', 'composeProd', 'compose'];
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+/** An absolute container path of a file (no "..", no trailing "/"). */
+const MOUNT_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
 
 /** `task-manager` → `task_manager` (proto packages, databases). */
 export const snake = (name: string): string => name.replace(/-/g, '_');
@@ -98,6 +102,12 @@ export function parseManifest(text: string): Manifest {
       if (!ENV_NAME.test(k)) errors.push(`${at}.secrets.${k}: not an environment variable name`);
       if (!isMap(v) || typeof v.secret !== 'string' || typeof v.key !== 'string') errors.push(`${at}.secrets.${k}: expected { secret, key }`);
     }
+    const files = entry.files ?? {};
+    if (!isMap(files)) errors.push(`${at}.files: expected a map of mount path → workspace file`);
+    for (const [path, file] of Object.entries(isMap(files) ? files : {})) {
+      if (!MOUNT_PATH.test(path) || path.split('/').includes('..')) errors.push(`${at}.files.${path}: not an absolute file path`);
+      if (typeof file !== 'string' || file.startsWith('/') || file.split('/').includes('..')) errors.push(`${at}.files.${path}: expected a workspace-relative file`);
+    }
     services.push({
       name,
       ports: { http: ports?.http, ...(ports?.grpc !== undefined ? { grpc: ports.grpc } : {}) },
@@ -111,6 +121,7 @@ export function parseManifest(text: string): Manifest {
       helm: isMap(entry.helm) ? entry.helm : {},
       composeProd: isMap(entry.composeProd) ? entry.composeProd : {},
       compose: isMap(entry.compose) ? entry.compose : {},
+      files: isMap(files) ? files : {},
       source: Object.fromEntries(
         (['helm', 'composeProd', 'compose', 'secrets', 'env'] as const)
           .map((k) => [k, doc.getIn(['services', name, k], true)])

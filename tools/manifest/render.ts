@@ -163,7 +163,10 @@ function carryComments(from: YAMLMap | undefined, to: unknown): void {
 
 // ───────────────────────────── Helm values ─────────────────────────────
 
-function helmService(s: ServiceSpec): Record<string, any> {
+/** Reads a workspace file (the workspace folder, or an Nx generator's tree). */
+export type ReadWorkspaceFile = (file: string) => string;
+
+function helmService(s: ServiceSpec, read: ReadWorkspaceFile): Record<string, any> {
   const out: Record<string, any> = {};
   if (s.ports.grpc === undefined) out.grpc = false;
   if (s.public) out.public = true;
@@ -179,17 +182,28 @@ function helmService(s: ServiceSpec): Record<string, any> {
   }
   if (Object.keys(s.env).length) out.env = Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, v.value]));
   if (s.stores.includes('postgres')) out.migrations = { enabled: true };
+  if (Object.keys(s.files).length) out.files = Object.fromEntries(Object.entries(s.files).map(([path, file]) => [path, read(file)]));
   return out;
 }
 
 /** The service's entry of helm/aether/values.yaml `services:`. */
-function helmServiceYaml(s: ServiceSpec): string {
+function helmServiceYaml(s: ServiceSpec, read: ReadWorkspaceFile): string {
   const doc = new Document({});
-  const derived = helmService(s);
+  const derived = helmService(s, read);
   const entry = doc.createNode(derived) as YAMLMap;
   carryComments(s.source.secrets, entry.get('secretEnv', true));
   carryComments(s.source.env, entry.get('env', true));
   flowLeaves(entry);
+  const files = entry.get('files', true) as YAMLMap | undefined;
+  if (files) {
+    // File contents as readable literal blocks, each under a comment naming its source.
+    files.flow = false;
+    for (const pair of files.items) {
+      (pair.value as Scalar).type = 'BLOCK_LITERAL';
+      (pair.key as Scalar).commentBefore = ` generated from ${s.files[String(keyOf(pair))]}`;
+    }
+    files.commentBefore = ' Files mounted read-only at their paths (services.yaml `files`); override the content to configure.';
+  }
   for (const pair of s.source.helm?.items ?? []) {
     const key = String(keyOf(pair));
     if (key in derived) {
@@ -289,7 +303,7 @@ function benchRegion(manifest: Manifest): string {
 
 // ───────────────────────────── all regions ─────────────────────────────
 
-export function renderRegions(manifest: Manifest): Region[] {
+export function renderRegions(manifest: Manifest, read: ReadWorkspaceFile): Region[] {
   const order = startOrder(manifest);
   return [
     { file: 'scripts/dev.sh', id: 'services', comment: '#', body: devRegion(manifest) },
@@ -303,7 +317,7 @@ export function renderRegions(manifest: Manifest): Region[] {
       body: order.map((s) => indent(`- targets: ['${s.name}:${composeHttpPort(s)}']\n  labels: { service: ${s.name} }`, 6)).join('\n'),
     },
     { file: 'helm/aether/values.yaml', id: 'issuer', comment: '#', body: indent(`issuerService: ${issuerOf(manifest).name}`, 4) },
-    { file: 'helm/aether/values.yaml', id: 'services', comment: '#', body: order.map((s) => indent(helmServiceYaml(s), 2)).join('\n\n') },
+    { file: 'helm/aether/values.yaml', id: 'services', comment: '#', body: order.map((s) => indent(helmServiceYaml(s, read), 2)).join('\n\n') },
     { file: 'bench/support/platform.ts', id: 'apps', comment: '//', body: benchRegion(manifest) },
   ];
 }
@@ -313,7 +327,7 @@ export function renderRegions(manifest: Manifest): Region[] {
 export function renderFiles(manifest: Manifest, root: string | ((file: string) => string)): Map<string, string> {
   const read = typeof root === 'string' ? (file: string) => readFileSync(join(root, file), 'utf8') : root;
   const out = new Map<string, string>();
-  for (const region of renderRegions(manifest)) {
+  for (const region of renderRegions(manifest, read)) {
     const current = out.get(region.file) ?? read(region.file);
     out.set(region.file, applyRegion(current, region));
   }

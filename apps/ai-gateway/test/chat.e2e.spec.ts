@@ -276,11 +276,11 @@ describe('errors in OpenAI shape on /v1', () => {
       body: JSON.stringify({ model: 'fast', messages: [{ role: 'wizard', content: 'x' }] }),
     });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).error.param).toBe('messages[0].role');
+    expect(((await unknown.json()) as { error: { param: string } }).error.param).toBe('messages[0].role');
 
     const anon = await fetch(`${platform.baseUrl}/models`);
     expect(anon.status).toBe(401);
-    expect((await anon.json()).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+    expect(((await anon.json()) as { error: unknown }).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
   });
 
   it('lists the aliases and configured models, and finds one by id', async () => {
@@ -352,7 +352,7 @@ describe('embeddings', () => {
       headers: { ...dev.bearer(), 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'openai/text-embedding-3-small', input: 'alpha beta', encoding_format: 'base64' }),
     });
-    const body = await raw.json();
+    const body = (await raw.json()) as { data: Array<{ embedding: string }> };
     expect(typeof body.data[0].embedding).toBe('string');
     const bytes = Buffer.from(body.data[0].embedding, 'base64');
     expect(Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4))).toEqual(float.data[0].embedding);

@@ -14,6 +14,7 @@ import {
   createTempDatabase,
   createTempMongoDatabase,
   createTempVhost,
+  FakeOpenAi,
   startApp,
   TEST_REDIS_URL,
   uniqueName,
@@ -21,7 +22,6 @@ import {
   type StartedApp,
   type TempResource,
 } from '@aether/testing';
-import { FakeOpenAi } from './fakes/fake-openai';
 
 jest.setTimeout(120_000);
 

@@ -32,6 +32,23 @@ describe('Lease (FerretDB)', () => {
     expect(await state.countDocuments({ lease: 'race' })).toBeLessThanOrEqual(2);
   });
 
+  it('stays held through a read longer than the lease (during), and nobody takes it meanwhile', async () => {
+    const state = conn.collection<StateDoc>('analytics_state');
+    const [a, b] = [new Lease(state, 'long-read', 'a', 800, 200), new Lease(state, 'long-read', 'b', 800, 200)];
+    expect(await a.acquire()).toBe(true);
+    const read = new Promise((r) => setTimeout(r, 2500)).then(() => 'rows');
+    const taken: boolean[] = [];
+    const rival = setInterval(() => void b.acquire().then((held) => taken.push(held)), 300);
+    try {
+      expect(await a.during(read)).toBe('rows');
+    } finally {
+      clearInterval(rival);
+    }
+    expect(() => a.assertHeld()).not.toThrow();
+    expect(taken.length).toBeGreaterThan(3);
+    expect(taken).not.toContain(true);
+  });
+
   it('is free again once its holder releases it', async () => {
     const state = conn.collection<StateDoc>('analytics_state');
     const [a, b] = [new Lease(state, 'release', 'a', 30_000, 10_000), new Lease(state, 'release', 'b', 30_000, 10_000)];

@@ -1,5 +1,10 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type Redis from 'ioredis';
+import { RateLimitedError } from '@aether/service-kit';
 import { uniqueName } from '@aether/testing';
+import { WebhooksController } from '../src/integrations/webhooks.controller';
+import { RateLimitGuard } from '../src/rate-limit/rate-limit.guard';
 import { RateLimitPolicies, RateLimits } from '../src/rate-limit/rate-limits';
 import { connectedRedis, deadRedis, dropPrefix } from './redis-helpers';
 
@@ -7,7 +12,38 @@ const policies: RateLimitPolicies = {
   default: { points: 5, windowSeconds: 60 },
   anonymous: { points: 4, windowSeconds: 60 },
   auth: { points: 3, windowSeconds: 60 },
+  webhook: { points: 250, windowSeconds: 60 },
 };
+
+/** An anonymous public route without a declared class (refresh, JWKS, ...). */
+class PublicRoutes {
+  jwks(): void {}
+}
+
+/** The HTTP context the guard sees for one request to `handler` of `controller`. */
+function httpContext(controller: object, handler: () => unknown, req: { ip: string; url: string; params?: Record<string, string> }): ExecutionContext {
+  const request = { ...req, headers: {}, routeOptions: { url: req.url } };
+  const reply = { header: () => reply };
+  return {
+    getType: () => 'http',
+    getClass: () => controller,
+    getHandler: () => handler,
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
+  } as unknown as ExecutionContext;
+}
+
+/** How many of `n` requests the guard let through (it throws RateLimitedError on the rest). */
+async function admitted(guard: RateLimitGuard, n: number, ctx: () => ExecutionContext): Promise<number> {
+  let allowed = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      if (await guard.canActivate(ctx())) allowed++;
+    } catch (err) {
+      if (!(err instanceof RateLimitedError)) throw err;
+    }
+  }
+  return allowed;
+}
 
 describe('RateLimits (Redis)', () => {
   let redis: Redis;
@@ -73,5 +109,53 @@ describe('RateLimits (Redis)', () => {
     } finally {
       dead.disconnect();
     }
+  });
+});
+
+describe('RateLimitGuard: the webhook class', () => {
+  const githubIp = '140.82.115.10';
+  const connectionA = '0f8e4c1a-9b7d-4e2f-8a1b-3c5d7e9f1a2b';
+  const connectionB = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
+  let redis: Redis;
+  let prefix: string;
+  let guard: RateLimitGuard;
+
+  const webhook = (connectionId: string) => () =>
+    httpContext(WebhooksController, WebhooksController.prototype.github, {
+      ip: githubIp,
+      url: '/api/v1/webhooks/github/:connectionId',
+      params: { connectionId },
+    });
+  const anonymousRoute = () => httpContext(PublicRoutes, PublicRoutes.prototype.jwks, { ip: githubIp, url: '/.well-known/jwks.json' });
+
+  beforeAll(async () => {
+    redis = await connectedRedis();
+  });
+  beforeEach(() => {
+    prefix = `${uniqueName('gw_rl_wh')}:`;
+    guard = new RateLimitGuard(new RateLimits(redis, prefix, policies), new Reflector());
+  });
+  afterEach(async () => {
+    await dropPrefix(redis, prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('lets a burst of 200 deliveries to one connection through, past the anonymous budget of the IP', async () => {
+    expect(await admitted(guard, 200, webhook(connectionA))).toBe(200);
+    expect(await redis.keys(`${prefix}rl:webhook*`)).toHaveLength(1);
+    // The anonymous class still limits the other anonymous routes of the same IP, untouched by the burst.
+    expect(await admitted(guard, 6, anonymousRoute)).toBe(policies.anonymous.points);
+  });
+
+  it('gives each connection its own budget', async () => {
+    expect(await admitted(guard, 260, webhook(connectionA))).toBe(policies.webhook.points);
+    expect(await admitted(guard, 10, webhook(connectionB))).toBe(10);
+  });
+
+  it('counts a malformed connection id as an anonymous request of its IP', async () => {
+    expect(await admitted(guard, 6, webhook('not-a-uuid'))).toBe(policies.anonymous.points);
+    expect(await redis.keys(`${prefix}rl:webhook*`)).toHaveLength(0);
   });
 });

@@ -53,7 +53,7 @@ interface Res {
   text: string;
 }
 
-async function send(user: TestUser | undefined, method: string, url: string, init: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Res> {
+async function send(user: TestUser | undefined, method: string, url: string, init: { json?: unknown; body?: string | FormData; headers?: Record<string, string> } = {}): Promise<Res> {
   const res = await fetch(base + url, {
     method,
     headers: { ...(user ? user.bearer() : {}), ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },

@@ -5,6 +5,7 @@ import amqp from 'amqplib';
 import type { TestService, TestUser } from '@aether/testing';
 import { waitFor } from '@aether/testing';
 import { LocalEmbeddings } from '../src/embeddings/local-embeddings';
+import { VectorStore } from '../src/vectors/vector-store';
 import { makePdf } from './support/pdf';
 import { RagStores, ragClient, startRag } from './support/rag-app';
 
@@ -117,6 +118,22 @@ describe('rag service', () => {
     await searching;
     expect(seen.length).toBeGreaterThan(3);
     for (const texts of seen) expect(texts).toHaveLength(1);
+  });
+
+  it('a search that overlaps a replacement reads one snapshot: every list sees the version of its start', async () => {
+    await ingest('docs', 'overlap-doc', 'The overlap quorum rule reads version alpha of the overlap protocol.', 'text/plain');
+    const vectors = service.get(VectorStore);
+    const original = vectors.query.bind(vectors);
+    // The replacement commits while the search waits for Chroma (after its keyword lists ran).
+    const spy = jest.spyOn(vectors, 'query').mockImplementationOnce(async (...args) => {
+      await ingest('docs', 'overlap-doc', 'The overlap quorum rule reads version beta of the overlap protocol.', 'text/plain');
+      return original(...args);
+    });
+    const results = await search('docs', 'overlap quorum rule protocol version', { k: 50 });
+    spy.mockRestore();
+    expect(results.filter((r) => r.title === 'overlap-doc').map((r) => r.text)).toEqual(['The overlap quorum rule reads version alpha of the overlap protocol.']);
+    const after = await search('docs', 'overlap quorum rule protocol version', { k: 50 });
+    expect(after.filter((r) => r.title === 'overlap-doc').map((r) => r.text)).toEqual(['The overlap quorum rule reads version beta of the overlap protocol.']);
   });
 
   it('keeps a fenced code block whole in one chunk', async () => {

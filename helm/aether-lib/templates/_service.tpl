@@ -1,7 +1,8 @@
 {{/*
 aether-lib.service — every Kubernetes object of one Aether service.
 Call: {{ include "aether-lib.service" (dict "root" $ "name" "security") }}
-Renders: ServiceAccount (+ Role and RoleBinding when rbac.rules are set), ConfigMap (non-secret env), Deployment, Service, HPA, PDB,
+Renders: ServiceAccount (+ Role and RoleBinding when rbac.rules are set), ConfigMap (non-secret env), ConfigMap of
+the mounted files (when `files` is set), Deployment, Service, HPA, PDB,
 NetworkPolicy, optional ServiceMonitor, optional Ingress (public services), for services
 with migrations.enabled the pre-install/pre-upgrade migration Job (+ its ServiceAccount), and
 the `helm test` Pod that checks /readyz through the Service (_tests.tpl).
@@ -16,6 +17,9 @@ the `helm test` Pod that checks /readyz through the Service (_tests.tpl).
 {{- end -}}
 {{- include "aether-lib.serviceAccount" $ctx }}
 {{ include "aether-lib.configMap" $ctx }}
+{{- if $svc.files }}
+{{ include "aether-lib.filesConfigMap" $ctx }}
+{{- end }}
 {{ include "aether-lib.deployment" $ctx }}
 {{ include "aether-lib.k8sService" $ctx }}
 {{- if $svc.autoscaling.enabled }}
@@ -100,6 +104,36 @@ data:
   {{- include "aether-lib.envMap" . | fromJson | toYaml | nindent 2 }}
 {{- end -}}
 
+{{/* The ConfigMap key of a mounted file: its path without the leading "/", "/" → "_"
+(ConfigMap keys allow only [-._a-zA-Z0-9]). Arg: the absolute path. */}}
+{{- define "aether-lib.fileKey" -}}
+{{- if not (regexMatch "^(/[A-Za-z0-9._-]+)+$" .) -}}
+{{- fail (printf "files: %q is not an absolute file path" .) -}}
+{{- end -}}
+{{- trimPrefix "/" . | replace "/" "_" -}}
+{{- end -}}
+
+{{/* `files` (mount path → content) as a ConfigMap; the Deployment mounts each key at its path. */}}
+{{- define "aether-lib.filesConfigMap" -}}
+{{- $data := dict -}}
+{{- range $path, $content := .svc.files -}}
+{{- $key := include "aether-lib.fileKey" $path -}}
+{{- if hasKey $data $key -}}
+{{- fail (printf "services.%s.files: %q and another path share the ConfigMap key %q" $.name $path $key) -}}
+{{- end -}}
+{{- $_ := set $data $key (toString $content) -}}
+{{- end -}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "aether-lib.fullname" (list .root .name) }}-files
+  labels:
+    {{- include "aether-lib.labels" (list .root .name) | nindent 4 }}
+data:
+  {{- toYaml $data | nindent 2 }}
+{{- end -}}
+
 {{- define "aether-lib.deployment" -}}
 {{- $root := .root -}}
 {{- $svc := .svc -}}
@@ -139,6 +173,10 @@ spec:
       annotations:
         # Roll the pods when their non-secret configuration changes.
         checksum/env: {{ $envJson | sha256sum }}
+        {{- with $svc.files }}
+        # ... and when a mounted file changes (subPath mounts never see ConfigMap updates).
+        checksum/files: {{ toJson . | sha256sum }}
+        {{- end }}
         {{- with $svc.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -221,10 +259,21 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- range $path, $_ := $svc.files }}
+            - name: files
+              mountPath: {{ $path | quote }}
+              subPath: {{ include "aether-lib.fileKey" $path | quote }}
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: {{ $svc.tmpSizeLimit }}
+        {{- if $svc.files }}
+        - name: files
+          configMap:
+            name: {{ $fullname }}-files
+        {{- end }}
 {{- end -}}
 
 {{- define "aether-lib.k8sService" -}}

@@ -7,3 +7,4 @@ export * from './validation-errors';
 export * from './kube-control-plane';
 export * from './docker-engine';
 export * from './chroma-server';
+export * from './fake-llm';

@@ -6,6 +6,8 @@ import Redis from 'ioredis';
 import OpenAI from 'openai';
 import {
   createTempVhost,
+  FakeAnthropic,
+  FakeOpenAi,
   freePort,
   startApp,
   TEST_REDIS_URL,
@@ -16,8 +18,6 @@ import {
   type TempResource,
   type TestUser,
 } from '@aether/testing';
-import { FakeAnthropic } from './fake-anthropic';
-import { FakeOpenAi } from './fake-openai';
 
 export const OPENAI_KEY = 'sk-fake-openai-key';
 export const GROQ_KEY = 'gsk-fake-groq-key';
@@ -170,7 +170,7 @@ cache: { ttlSeconds: 600 }
       apiKey: user.principal.accessToken,
       maxRetries: opts.maxRetries ?? 2,
       timeout: 20_000,
-      fetch: (url: RequestInfo | URL, init?: RequestInit) => {
+      fetch: (url: string | URL | Request, init?: RequestInit) => {
         attempts++;
         return fetch(url, init);
       },

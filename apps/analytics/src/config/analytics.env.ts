@@ -28,7 +28,7 @@ export class AnalyticsEnv extends AuthEnv(MessagingEnv(BaseEnv)) {
    * Events stored before the ingest journal existed (an upgrade) are brought into the rollups by
    * compaction, this many per pass (each pass scans `events` once on FerretDB).
    */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(50_000) ANALYTICS_BACKFILL_BATCH = 20_000;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(50_000) ANALYTICS_BACKFILL_BATCH = 50_000;
 
   /** Unacknowledged deliveries in flight; the writer batches them, so keep it >= the batch size. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) ANALYTICS_PREFETCH = 5000;

@@ -46,7 +46,7 @@ export class UpgradeBackfill {
     private readonly lease: Lease,
     /**
      * Events per step (ANALYTICS_BACKFILL_BATCH). Large, because on FerretDB 1.24 every step scans
-     * the whole `events` collection; 20 000 events make a journal of ~2 MB (the limit is 16 MB).
+     * the whole `events` collection; 50 000 events make a journal of ~6 MB (the limit is 16 MB).
      */
     private readonly batchSize: number,
   ) {}
@@ -75,11 +75,14 @@ export class UpgradeBackfill {
     const cursor = await this.settle();
     if (!cursor) return false;
     const { after } = cursor;
-    const docs = await this.db.events
-      .find<Pick<EventDoc, keyof typeof FACT_FIELDS>>({ j: { $exists: false }, ...(after === undefined ? {} : { _id: { $gt: after } }) }, { projection: FACT_FIELDS })
-      .sort({ _id: 1 })
-      .limit(this.batchSize)
-      .toArray();
+    // One scan of `events` on FerretDB (minutes at a million events on a busy machine): the lease is renewed meanwhile.
+    const docs = await this.lease.during(
+      this.db.events
+        .find<Pick<EventDoc, keyof typeof FACT_FIELDS>>({ j: { $exists: false }, ...(after === undefined ? {} : { _id: { $gt: after } }) }, { projection: FACT_FIELDS })
+        .sort({ _id: 1 })
+        .limit(this.batchSize)
+        .toArray(),
+    );
     await this.lease.keep();
     if (docs.length === 0) {
       await this.db.state.updateOne({ _id: BACKFILL_STATE_ID }, { $set: { done: true } }, { upsert: true });

@@ -78,6 +78,28 @@ export class Lease {
     this.assertHeld();
   }
 
+  /**
+   * Awaits `work` (one long read) while renewing the lease every quarter of its time, so a read
+   * that takes longer than the lease (a scan of a large collection on FerretDB) does not lose
+   * it. A renewal that fails leaves the lease lost: the next `assertHeld()` throws.
+   */
+  async during<T>(work: Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      if (Date.now() > this.until - this.marginMs) return; // already lost: never renewed again
+      this.acquire().then(
+        (held) => {
+          if (!held) this.until = 0;
+        },
+        () => undefined,
+      );
+    }, this.ttlMs / 4);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   async release(): Promise<void> {
     if (this.until === 0) return;
     this.until = 0;

@@ -26,7 +26,8 @@ export function relayChatStream(
   res: ServerResponse,
   opts: ChatStreamOptions,
 ): { started: Promise<void>; done: Promise<void> } {
-  let subscription: Subscription | undefined;
+  // Set right after subscribing; a synchronous first event finds it still unset.
+  const holder: { subscription?: Subscription } = {};
   let headersSent = false;
   let finished = false;
   let idle: NodeJS.Timeout | undefined;
@@ -40,7 +41,7 @@ export function relayChatStream(
     if (finished) return;
     finished = true;
     if (idle) clearTimeout(idle);
-    subscription?.unsubscribe();
+    holder.subscription?.unsubscribe();
     if (headersSent && !res.writableEnded) res.end();
     resolveDone();
   };
@@ -84,7 +85,7 @@ export function relayChatStream(
     if (!finished) end();
   });
   armIdle();
-  subscription = source.subscribe({
+  holder.subscription = source.subscribe({
     next: (chunk) => {
       if (finished) return;
       armIdle();
@@ -108,6 +109,7 @@ export function relayChatStream(
       fail(new UnavailableError('The model stream ended before its last chunk', 'upstream_unavailable'));
     },
   });
+  if (finished) holder.subscription.unsubscribe();
   return { started, done };
 }
 

@@ -57,6 +57,10 @@ export class GatewayEnv extends AuthEnv(BaseEnv) {
   @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_AUTH_POINTS = 10;
   /** Window of RATE_LIMIT_AUTH_POINTS. */
   @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_AUTH_WINDOW_SECONDS = 60;
+  /** Inbound webhooks (/api/v1/webhooks/...): per connection id, generous (providers post in bursts, GitHub never retries a refusal). */
+  @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_WEBHOOK_POINTS = 6000;
+  /** Window of RATE_LIMIT_WEBHOOK_POINTS. */
+  @Type(() => Number) @IsInt() @Min(1) RATE_LIMIT_WEBHOOK_WINDOW_SECONDS = 60;
 
   /** How long an Idempotency-Key and its first answer are kept. */
   @Type(() => Number) @IsInt() @Min(60) @Max(7 * 86_400) IDEMPOTENCY_TTL_SECONDS = 86_400;

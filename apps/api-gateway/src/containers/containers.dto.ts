@@ -20,7 +20,7 @@ export class ListContainersQueryDto extends PageQueryDto {
   @IsOptional() @IsIn(CONTAINER_STATES)
   status?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Label filter `key` or `key=value`; repeat for several (all must match)', example: 'app=web' })
+  @ApiPropertyOptional({ type: [String], description: 'Label filter `key` or `key=value`; repeat for several (all must match)', example: ['app=web'] })
   @IsOptional() @Transform(toList) @Matches(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,252}(=[^\s,]{0,253})?$/, { each: true, message: 'each label must be key or key=value' })
   @MaxLength(507, { each: true }) @ArrayMaxSize(10) @IsArray()
   label?: string[];

@@ -39,6 +39,7 @@ const securityClient = GrpcClientsModule.register(['security']);
           default: { points: env.RATE_LIMIT_DEFAULT_POINTS, windowSeconds: env.RATE_LIMIT_DEFAULT_WINDOW_SECONDS },
           anonymous: { points: env.RATE_LIMIT_ANON_POINTS, windowSeconds: env.RATE_LIMIT_ANON_WINDOW_SECONDS },
           auth: { points: env.RATE_LIMIT_AUTH_POINTS, windowSeconds: env.RATE_LIMIT_AUTH_WINDOW_SECONDS },
+          webhook: { points: env.RATE_LIMIT_WEBHOOK_POINTS, windowSeconds: env.RATE_LIMIT_WEBHOOK_WINDOW_SECONDS },
         }),
     },
     {

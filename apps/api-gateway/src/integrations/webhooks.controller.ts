@@ -8,6 +8,7 @@ import { InjectGrpcClient } from '@aether/service-kit';
 import { CallMetadata } from '../http/call-metadata';
 import { ApiProblems, ProblemDto, PublicRoute } from '../http/openapi';
 import { uuidPipe } from '../http/uuid-param';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { WebhookAnswerDto } from './integrations.dto';
 import { originalContentType } from './webhook-body';
 
@@ -33,6 +34,7 @@ const RAW_BODY = { description: 'The provider\'s body, verified on its raw bytes
  */
 @ApiTags('webhooks')
 @ApiProblems()
+@RateLimit('webhook')
 @Controller('api/v1/webhooks')
 export class WebhooksController {
   constructor(@InjectGrpcClient('integration-hub') private readonly hub: integrationHubV1.IntegrationHubServiceClient) {}

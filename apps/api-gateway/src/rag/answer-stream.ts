@@ -23,7 +23,8 @@ export function relayAnswerStream(
   requestId: string,
   toCitation: (c: ragV1.Citation) => CitationOut,
 ): { started: Promise<void>; done: Promise<void> } {
-  let subscription: Subscription | undefined;
+  // Set once subscribed; end() may run before (a source that fails at once).
+  const upstream: { subscription?: Subscription } = {};
   let headersSent = false;
   let finished = false;
   let resolveStarted!: () => void;
@@ -37,7 +38,7 @@ export function relayAnswerStream(
   const end = () => {
     if (finished) return;
     finished = true;
-    subscription?.unsubscribe();
+    upstream.subscription?.unsubscribe();
     if (headersSent && !res.writableEnded) res.end();
     resolveDone();
   };
@@ -66,7 +67,7 @@ export function relayAnswerStream(
   res.on('close', () => {
     if (!finished) end();
   });
-  subscription = source.subscribe({
+  upstream.subscription = source.subscribe({
     next: (chunk) => {
       if (finished) return;
       if (!headersSent) start();

@@ -42,9 +42,22 @@ export function clientIpKey(request: GatewayRequest): string {
   return `ip:${request.ip}`;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Webhook deliveries count per connection (`:connectionId`), not per IP: one connection's burst
+ * must not spend another's budget, nor the anonymous budget of the provider's egress IPs. A
+ * malformed id (answered 400 by the route's pipe) counts as an anonymous request of its IP.
+ */
+export function webhookConnectionKey(request: GatewayRequest): string | undefined {
+  const id = (request.params as Record<string, unknown> | undefined)?.connectionId;
+  return typeof id === 'string' && UUID.test(id) ? `connection:${id.toLowerCase()}` : undefined;
+}
+
 /**
  * Runs after authentication: authenticated requests count against their identity, anonymous
- * ones against the client IP; `@RateLimit('auth')` routes use the strict per-IP class.
+ * ones against the client IP; `@RateLimit('auth')` routes use the strict per-IP class and
+ * `@RateLimit('webhook')` routes the per-connection one.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -63,8 +76,13 @@ export class RateLimitGuard implements CanActivate {
       ctx.getHandler(),
       ctx.getClass(),
     ]);
-    const cls: RateLimitClass = declared ?? (req.principal ? 'default' : 'anonymous');
-    const key = cls === 'default' && req.principal ? identityKey(req.principal) : clientIpKey(req);
+    let cls: RateLimitClass = declared ?? (req.principal ? 'default' : 'anonymous');
+    let key = cls === 'default' && req.principal ? identityKey(req.principal) : clientIpKey(req);
+    if (cls === 'webhook') {
+      const connection = webhookConnectionKey(req);
+      if (connection) key = connection;
+      else cls = 'anonymous';
+    }
     await enforceRateLimit(this.limits, reply, cls, key);
     return true;
   }

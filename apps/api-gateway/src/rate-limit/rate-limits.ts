@@ -41,7 +41,7 @@ export class RateLimits {
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl:${cls}`, points, duration: windowSeconds }),
       });
     };
-    this.limiters = { default: make('default'), anonymous: make('anonymous'), auth: make('auth') };
+    this.limiters = { default: make('default'), anonymous: make('anonymous'), auth: make('auth'), webhook: make('webhook') };
   }
 
   /** Spends one point of `key` in class `cls`. */

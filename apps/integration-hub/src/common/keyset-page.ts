@@ -8,7 +8,7 @@ export interface RowPage<R> {
 
 /**
  * One page of `table`, newest first (created_at DESC, id DESC: an index range scan whatever the
- * size), with `where` (SQL over $1..$n = `params`) as filter. The cursor holds the last row's
+ * size), with `where` (SQL over $1..$n = `params`) as filter and `columns` selected. The cursor holds the last row's
  * created_at as PostgreSQL text (microseconds kept) and id.
  */
 export async function newestFirstPage<R extends { id: string }>(
@@ -18,6 +18,7 @@ export async function newestFirstPage<R extends { id: string }>(
   where: string[],
   params: unknown[],
   fromRow: (row: Record<string, unknown>) => R,
+  columns = '*',
 ): Promise<RowPage<R>> {
   const limit = pageLimit(page);
   const key = decodeCursor(page?.cursor, `${table}:newest`, 2, ([at, id]) => isTimestampText(at) && isUuid(id));
@@ -29,7 +30,7 @@ export async function newestFirstPage<R extends { id: string }>(
   }
   values.push(limit + 1);
   const rows: Record<string, unknown>[] = await db.query(
-    `SELECT *, created_at::text AS created_at_key FROM ${table}
+    `SELECT ${columns}, created_at::text AS created_at_key FROM ${table}
       ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
     values,

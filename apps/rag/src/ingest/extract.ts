@@ -1,4 +1,3 @@
-/// <reference path="./turndown-plugin-gfm.d.ts" />
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import TurndownService from 'turndown';
@@ -135,7 +134,7 @@ async function pdfToText(bytes: Uint8Array): Promise<ExtractedText> {
   const pages: PageSpan[] = [];
   let text = '';
   pagesText.forEach((raw, i) => {
-    const pageText = raw.replace(/\u0000/g, '').replace(/[ \t]+\n/g, '\n').trim();
+    const pageText = raw.replaceAll('\u0000', '').replace(/[ \t]+\n/g, '\n').trim();
     if (!pageText) return;
     if (text) text += '\n\n';
     pages.push({ page: i + 1, start: text.length, end: text.length + pageText.length });

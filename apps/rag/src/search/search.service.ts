@@ -137,34 +137,44 @@ export class SearchService {
     }
   }
 
-  private async bm25(runner: QueryRunner, kind: 'w' | 'x', collection: CollectionRow, termsSql: string, termParam: unknown, conditions: MetadataCondition[], depth: number): Promise<{ id: string; score: number }[]> {
+  /**
+   * BM25 over one kind of postings. The terms are bound as an array and repeated in every
+   * scan, so each one is an index range of (collection, kind, term) whatever the planner
+   * believes about the table (fresh tables have no statistics; a misestimate must not turn
+   * into a scan of every posting).
+   */
+  private async bm25(runner: QueryRunner, kind: 'w' | 'x', collection: CollectionRow, terms: string[], conditions: MetadataCondition[], depth: number): Promise<{ id: string; score: number }[]> {
+    if (terms.length === 0) return [];
     const lengths = kind === 'w' ? 'word_count' : 'exact_count';
     const filter = metadataSql('c', conditions, 4);
     const join = conditions.length ? `JOIN rag_chunks c ON c.id = p.chunk_id AND ${filter.sql}` : '';
     // Any query term may match (OR semantics), weighted by inverse document frequency —
     // unlike websearch_to_tsquery, which demands every word.
     const rows: { id: string; score: number }[] = await runner.query(
-      `WITH q AS (${termsSql}),
-       s AS (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1),
-       df AS (SELECT p.term, count(*)::float8 AS df FROM rag_postings p JOIN q ON q.term = p.term WHERE p.collection = $1 AND p.kind = '${kind}' GROUP BY p.term)
+      `WITH df AS MATERIALIZED (
+         SELECT term, count(*)::float8 AS df FROM rag_postings
+         WHERE collection = $1 AND kind = '${kind}' AND term = ANY($2::text[]) GROUP BY term
+       ),
+       s AS MATERIALIZED (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1)
        SELECT p.chunk_id AS id,
               sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * p.tf * ${BM25_K1 + 1} / (p.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * p.dl / s.avgdl))) AS score
        FROM rag_postings p JOIN df ON df.term = p.term CROSS JOIN s ${join}
-       WHERE p.collection = $1 AND p.kind = '${kind}'
+       WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = ANY($2::text[])
        GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $3`,
-      [collection.name, termParam, depth, ...filter.params],
+      [collection.name, terms, depth, ...filter.params],
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   }
 
   /** BM25 over the stemmed words of PostgreSQL's english configuration (stop words dropped). */
-  private bm25Words(runner: QueryRunner, collection: CollectionRow, query: string, conditions: MetadataCondition[], depth: number) {
-    return this.bm25(runner, 'w', collection, `SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $2::text))`, query, conditions, depth);
+  private async bm25Words(runner: QueryRunner, collection: CollectionRow, query: string, conditions: MetadataCondition[], depth: number) {
+    const [{ terms }]: { terms: string[] | null }[] = await runner.query(`SELECT array_agg(DISTINCT lexeme) AS terms FROM unnest(to_tsvector('english', $1::text))`, [query]);
+    return this.bm25(runner, 'w', collection, terms ?? [], conditions, depth);
   }
 
   /** BM25 over exact identifier tokens (ERR_AUTH_401 stays one token). */
   private bm25Exact(runner: QueryRunner, collection: CollectionRow, tokens: string[], conditions: MetadataCondition[], depth: number) {
-    return this.bm25(runner, 'x', collection, `SELECT DISTINCT unnest($2::text[]) AS term`, tokens, conditions, depth);
+    return this.bm25(runner, 'x', collection, tokens, conditions, depth);
   }
 
   /** The chunks of these ids that exist (current versions only) and satisfy the conditions. */

@@ -6,21 +6,26 @@
  * (minisearch, no stemming) over the same chunks as the reference: recall@5, recall@10,
  * nDCG@10, MRR. The fusion weights are chosen by this run (grid below). Also: ingest
  * throughput, and search latency (p50/p99, query embedding reported separately).
+ *
+ *   npx ts-node -T -r tsconfig-paths/register apps/rag/eval/retrieval-eval.ts
+ *
+ * writes bench/results/rag-eval.md (README's benchmark section quotes it).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
+import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Metadata } from '@grpc/grpc-js';
 import MiniSearch from 'minisearch';
 import { DataSource } from 'typeorm';
 import { createTempDatabase, createTempVhost, startChromaServer, startTestService, TestIdentities } from '@aether/testing';
-import { ragService } from '../apps/rag/src/service';
-import { CollectionsService } from '../apps/rag/src/collections/collections.service';
-import { IngestService, indexedText } from '../apps/rag/src/documents/ingest.service';
-import { EmbeddingService } from '../apps/rag/src/embeddings/embedding.service';
-import { SearchService } from '../apps/rag/src/search/search.service';
-import type { FusionWeights } from '../apps/rag/src/search/rank-fusion';
-import { CORPUS_FILES, QUESTIONS, type Judged } from './rag/eval-set';
-import { machineLine, writeResult } from './support/platform';
+import { ragService } from '../src/service';
+import { CollectionsService } from '../src/collections/collections.service';
+import { IngestService, indexedText } from '../src/documents/ingest.service';
+import { EmbeddingService } from '../src/embeddings/embedding.service';
+import { SearchService } from '../src/search/search.service';
+import type { FusionWeights } from '../src/search/rank-fusion';
+import { CORPUS_FILES, QUESTIONS, type Judged } from './eval-set';
 
 const DOC_ROOT = '/usr/share/doc/';
 
@@ -59,6 +64,14 @@ function score(rankings: string[][], relevant: Set<string>[], questions: Judged[
   });
   const n = rankings.length;
   return { r5: r5 / n, r10: r10 / n, ndcg10: ndcg / n, mrr: mrr / n, idFirst };
+}
+
+const machineLine = () => `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${type()} ${release()}`;
+
+function writeResult(name: string, markdown: string): void {
+  const dir = resolve(__dirname, '../../../bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, `${name}.md`), `${markdown.trim()}\n`);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -123,7 +136,7 @@ async function main() {
     ];
     // Weight grid for the fusion; the best nDCG@10 is what RAG_FUSION_WEIGHTS defaults to.
     const grid: [string, FusionWeights][] = [];
-    for (const vector of [1, 0.5, 0.25]) for (const exact of [1, 0.5]) grid.push([`vector=${vector},keyword=1,exact=${exact}`, { vector, keyword: 1, exact }]);
+    for (const vector of [1, 0.5, 0.25, 0.15, 0.1, 0.05, 0]) for (const exact of [1, 0.5, 0.25, 0]) grid.push([`vector=${vector},keyword=1,exact=${exact}`, { vector, keyword: 1, exact }]);
     const fused: [string, Scores][] = [];
     for (const [name, w] of grid) fused.push([name, score(await run('hybrid', w), relevant, QUESTIONS)]);
     fused.sort((a, b) => b[1].ndcg10 - a[1].ndcg10 || b[1].mrr - a[1].mrr);
@@ -153,7 +166,7 @@ async function main() {
 
     const table = rows.map(([name, s]) => `| ${name} | ${f3(s.r5)} | ${f3(s.r10)} | ${f3(s.ndcg10)} | ${f3(s.mrr)} | ${s.idFirst}/${identifiers} |`).join('\n');
     const gridTable = fused.map(([name, s]) => `| ${name} | ${f3(s.ndcg10)} | ${f3(s.mrr)} |`).join('\n');
-    const md = `### rag: retrieval quality and speed (bench/rag-eval.ts)
+    const md = `### rag: retrieval quality and speed (apps/rag/eval/retrieval-eval.ts)
 
 ${machineLine()}. Corpus: ${CORPUS_FILES.length} documentation files Debian ships (${(bytes / 1024).toFixed(0)} KiB, ${chunks.length} chunks); ${QUESTIONS.length} questions with judged passages, ${identifiers} of them identifiers.
 
@@ -171,7 +184,7 @@ Ingest: ${(bytes / 1024 / (ingestMs / 1000)).toFixed(1)} KiB/s, ${(chunks.length
 Search over ${chunks.length} chunks, query embedding excluded (cached): vector p50 ${pct(searchMs.vector, 50).toFixed(1)} / p99 ${pct(searchMs.vector, 99).toFixed(1)} ms, keyword p50 ${pct(searchMs.keyword, 50).toFixed(1)} / p99 ${pct(searchMs.keyword, 99).toFixed(1)} ms, hybrid p50 ${pct(searchMs.hybrid, 50).toFixed(1)} / p99 ${pct(searchMs.hybrid, 99).toFixed(1)} ms. Query embedding (USE-512, in process): p50 ${pct(embedMs, 50).toFixed(1)} / p99 ${pct(embedMs, 99).toFixed(1)} ms.
 `;
     console.log(md);
-    await writeResult('rag-eval', md);
+    writeResult('rag-eval', md);
   } finally {
     await service.close();
     await Promise.allSettled([db.drop(), vhost.drop(), identities.stop(), chroma.stop()]);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { chunksOf, FakeLlmServer, sleep, type RecordedRequest, type Step } from './fake-llm-server';
+import { fakeLlmChunks, fakeLlmDelay, FakeLlmServer, type FakeLlmStep, type RecordedRequest } from './fake-llm-server';
 
 /**
  * A stand-in for Anthropic's Messages API (POST /v1/messages, x-api-key + anthropic-version):
@@ -13,7 +13,7 @@ export class FakeAnthropic extends FakeLlmServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  private writeError(res: ServerResponse, s: Extract<Step, { kind: 'error' }>): void {
+  private writeError(res: ServerResponse, s: Extract<FakeLlmStep, { kind: 'error' }>): void {
     const type =
       s.type ?? (s.status === 429 ? 'rate_limit_error' : s.status === 529 ? 'overloaded_error' : s.status >= 500 ? 'api_error' : s.status === 401 ? 'authentication_error' : 'invalid_request_error');
     res.writeHead(s.status, { 'content-type': 'application/json', 'request-id': 'req_fake', ...s.headers });
@@ -26,14 +26,14 @@ export class FakeAnthropic extends FakeLlmServer {
     if (rec.path !== '/v1/messages') return this.writeError(res, { kind: 'error', status: 404, message: 'Not found', type: 'not_found_error' });
     if (typeof rec.body.max_tokens !== 'number') return this.writeError(res, { kind: 'error', status: 400, message: 'max_tokens: Field required' });
     const body = rec.body;
-    await this.apply(this.nextStep(String(body.model)), res, (s) => (body.stream ? this.stream(res, body, s) : this.json(res, body, s)), (s) => this.writeError(res, s));
+    await this.apply(this.nextStep(String(body.model)), res, async (s) => (body.stream ? this.stream(res, body, s) : this.json(res, body, s)), (s) => this.writeError(res, s));
   }
 
-  private stopReason(s: Extract<Step, { kind: 'reply' }>): string {
+  private stopReason(s: Extract<FakeLlmStep, { kind: 'reply' }>): string {
     return s.finishReason ?? (s.toolCalls ? 'tool_use' : 'end_turn');
   }
 
-  private json(res: ServerResponse, body: Record<string, any>, s: Extract<Step, { kind: 'reply' }>): void {
+  private json(res: ServerResponse, body: Record<string, any>, s: Extract<FakeLlmStep, { kind: 'reply' }>): void {
     const content: unknown[] = [];
     if (s.text) content.push({ type: 'text', text: s.text });
     for (const t of s.toolCalls ?? []) content.push({ type: 'tool_use', id: t.id, name: t.name, input: JSON.parse(t.arguments) });
@@ -53,11 +53,11 @@ export class FakeAnthropic extends FakeLlmServer {
     );
   }
 
-  private async stream(res: ServerResponse, body: Record<string, any>, s: Extract<Step, { kind: 'reply' }>): Promise<void> {
+  private async stream(res: ServerResponse, body: Record<string, any>, s: Extract<FakeLlmStep, { kind: 'reply' }>): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': 'req_fake' });
     const send = (event: string, data: Record<string, unknown>) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
     const usage = s.usage ?? { prompt: 21, completion: 7 };
-    if (s.firstChunkDelayMs) await sleep(s.firstChunkDelayMs);
+    if (s.firstChunkDelayMs) await fakeLlmDelay(s.firstChunkDelayMs);
     send('message_start', {
       message: { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.prompt, output_tokens: 1 } },
     });
@@ -65,8 +65,8 @@ export class FakeAnthropic extends FakeLlmServer {
     if (s.text) {
       send('content_block_start', { index, content_block: { type: 'text', text: '' } });
       send('ping', {});
-      for (const [i, piece] of chunksOf(s.text).entries()) {
-        if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
+      for (const [i, piece] of fakeLlmChunks(s.text).entries()) {
+        if (s.chunkDelayMs) await fakeLlmDelay(s.chunkDelayMs);
         if (s.failAfterChunks !== undefined && i >= s.failAfterChunks) {
           send('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
           res.end();
@@ -80,7 +80,7 @@ export class FakeAnthropic extends FakeLlmServer {
     }
     for (const t of s.toolCalls ?? []) {
       send('content_block_start', { index, content_block: { type: 'tool_use', id: t.id, name: t.name, input: {} } });
-      for (const piece of chunksOf(t.arguments)) send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
+      for (const piece of fakeLlmChunks(t.arguments)) send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
       send('content_block_stop', { index });
       index++;
     }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { chunksOf, FakeLlmServer, sleep, type RecordedRequest, type Step } from './fake-llm-server';
+import { fakeLlmChunks, fakeLlmDelay, FakeLlmServer, type FakeLlmStep, type RecordedRequest } from './fake-llm-server';
 
 /**
  * A stand-in for OpenAI (or any OpenAI-compatible API) speaking its wire protocol:
@@ -12,7 +12,7 @@ export class FakeOpenAi extends FakeLlmServer {
     return `http://127.0.0.1:${this.port}/v1`;
   }
 
-  private writeError(res: ServerResponse, s: Extract<Step, { kind: 'error' }>): void {
+  private writeError(res: ServerResponse, s: Extract<FakeLlmStep, { kind: 'error' }>): void {
     const type = s.type ?? (s.status === 429 ? 'rate_limit_error' : s.status >= 500 ? 'server_error' : 'invalid_request_error');
     res.writeHead(s.status, { 'content-type': 'application/json', 'x-request-id': 'req_fake', ...s.headers });
     res.end(JSON.stringify({ error: { message: s.message ?? `fake error ${s.status}`, type, param: null, code: s.code ?? null } }));
@@ -28,12 +28,12 @@ export class FakeOpenAi extends FakeLlmServer {
     await this.apply(this.nextStep(String(body.model)), res, (s) => (body.stream ? this.stream(res, body, s) : this.json(res, body, s)), (s) => this.writeError(res, s));
   }
 
-  private async json(res: ServerResponse, body: Record<string, any>, s: Extract<Step, { kind: 'reply' }>): Promise<void> {
-    if (s.firstChunkDelayMs) await sleep(s.firstChunkDelayMs);
+  private async json(res: ServerResponse, body: Record<string, any>, s: Extract<FakeLlmStep, { kind: 'reply' }>): Promise<void> {
+    if (s.firstChunkDelayMs) await fakeLlmDelay(s.firstChunkDelayMs);
     const text = s.text ?? '';
     const message: Record<string, unknown> = { role: 'assistant', content: s.toolCalls ? null : text, refusal: null };
     if (s.toolCalls) message.tool_calls = s.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } }));
-    const usage = s.usage ?? { prompt: 11, completion: chunksOf(text).length || 1 };
+    const usage = s.usage ?? { prompt: 11, completion: fakeLlmChunks(text).length || 1 };
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_fake' });
     res.end(
       JSON.stringify({
@@ -47,15 +47,15 @@ export class FakeOpenAi extends FakeLlmServer {
     );
   }
 
-  private async stream(res: ServerResponse, body: Record<string, any>, s: Extract<Step, { kind: 'reply' }>): Promise<void> {
+  private async stream(res: ServerResponse, body: Record<string, any>, s: Extract<FakeLlmStep, { kind: 'reply' }>): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': 'req_fake' });
     const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };
     const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
-    if (s.firstChunkDelayMs) await sleep(s.firstChunkDelayMs);
+    if (s.firstChunkDelayMs) await fakeLlmDelay(s.firstChunkDelayMs);
     send([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
-    const pieces = chunksOf(s.text ?? '');
+    const pieces = fakeLlmChunks(s.text ?? '');
     for (const [i, piece] of pieces.entries()) {
-      if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
+      if (s.chunkDelayMs) await fakeLlmDelay(s.chunkDelayMs);
       if (s.failAfterChunks !== undefined && i >= s.failAfterChunks) {
         res.socket?.destroy(); // the connection drops mid-stream
         return;
@@ -65,7 +65,7 @@ export class FakeOpenAi extends FakeLlmServer {
     }
     for (const [index, t] of (s.toolCalls ?? []).entries()) {
       send([{ index: 0, delta: { tool_calls: [{ index, id: t.id, type: 'function', function: { name: t.name, arguments: '' } }] }, logprobs: null, finish_reason: null }]);
-      for (const piece of chunksOf(t.arguments)) {
+      for (const piece of fakeLlmChunks(t.arguments)) {
         send([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: piece } }] }, logprobs: null, finish_reason: null }]);
       }
     }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
  * - hang: accepts the request and never answers (timeouts).
  * - reset: destroys the socket without an answer.
  */
-export type Step =
+export type FakeLlmStep =
   | {
       kind: 'reply';
       text?: string;
@@ -37,18 +37,18 @@ export interface RecordedRequest {
 /** Shared plumbing of the fake OpenAI and Anthropic servers: routing, scripts, recording. */
 export abstract class FakeLlmServer {
   readonly requests: RecordedRequest[] = [];
-  private readonly scripts = new Map<string, Step[]>();
+  private readonly scripts = new Map<string, FakeLlmStep[]>();
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
   /** The key the fake expects (its real counterpart answers 401 without it). */
   constructor(readonly apiKey: string) {}
 
-  script(model: string, ...steps: Step[]): this {
+  script(model: string, ...steps: FakeLlmStep[]): this {
     this.scripts.set(model, steps);
     return this;
   }
 
-  protected nextStep(model: string): Step {
+  protected nextStep(model: string): FakeLlmStep {
     const steps = this.scripts.get(model);
     if (!steps || steps.length === 0) return { kind: 'reply', text: `Hello from ${model}.` };
     return steps.length > 1 ? steps.shift()! : steps[0];
@@ -98,7 +98,7 @@ export abstract class FakeLlmServer {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 
-  protected async apply(step: Step, res: ServerResponse, onReply: (s: Extract<Step, { kind: 'reply' }>) => Promise<void>, writeError: (s: Extract<Step, { kind: 'error' }>) => void): Promise<void> {
+  protected async apply(step: FakeLlmStep, res: ServerResponse, onReply: (s: Extract<FakeLlmStep, { kind: 'reply' }>) => Promise<void>, writeError: (s: Extract<FakeLlmStep, { kind: 'error' }>) => void): Promise<void> {
     if (step.kind === 'hang') return; // never answers; the client's timer must fire
     if (step.kind === 'reset') {
       res.socket?.destroy();
@@ -109,9 +109,10 @@ export abstract class FakeLlmServer {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms` (the fakes' pacing). */
+export const fakeLlmDelay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Splits a text into stream chunks the way providers do (a few characters each). */
-export function chunksOf(text: string): string[] {
+export function fakeLlmChunks(text: string): string[] {
   return text.match(/.{1,6}/gs) ?? [];
 }
