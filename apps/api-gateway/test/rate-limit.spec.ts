@@ -21,7 +21,7 @@ class PublicRoutes {
 }
 
 /** The HTTP context the guard sees for one request to `handler` of `controller`. */
-function httpContext(controller: object, handler: () => unknown, req: { ip: string; url: string; params?: Record<string, string> }): ExecutionContext {
+function httpContext(controller: object, handler: (...args: never[]) => unknown, req: { ip: string; url: string; params?: Record<string, string> }): ExecutionContext {
   const request = { ...req, headers: {}, routeOptions: { url: req.url } };
   const reply = { header: () => reply };
   return {

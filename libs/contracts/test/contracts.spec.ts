@@ -392,11 +392,11 @@ describe('rag contract', () => {
   });
 
   it('round-trips Search with the mode and scored results', async () => {
-    const request: ragV1.SearchRequest = { collection: 'docs', query: 'how to deploy', k: 3, filter: { lang: 'en' }, mode: 'hybrid' };
+    const request: ragV1.SearchRequest = { collection: 'docs', query: 'how to deploy', k: 3, filter: { lang: 'en' }, mode: 'hybrid', filters: [] };
     const response: ragV1.SearchResponse = {
       results: [
-        { documentId: 'd1', chunkId: 'd1:0', title: 'Guide', text: 'Run helm install.', score: 0.8731, metadata: { lang: 'en' } },
-        { documentId: 'd2', chunkId: 'd2:4', title: 'FAQ', text: 'Use the chart.', score: 0.5, metadata: {} },
+        { documentId: 'd1', chunkId: 'd1:0', title: 'Guide', text: 'Run helm install.', score: 0.8731, metadata: { lang: 'en' }, headingPath: ['Install'], pageStart: 2, pageEnd: 3 },
+        { documentId: 'd2', chunkId: 'd2:4', title: 'FAQ', text: 'Use the chart.', score: 0.5, metadata: {}, headingPath: [], pageStart: 0, pageEnd: 0 },
       ],
     };
     const h = await serve('rag', { unary: { Search: response } });
@@ -407,11 +407,11 @@ describe('rag contract', () => {
   });
 
   it('streams StreamAnswer deltas then citations on the last chunk', async () => {
-    const request: ragV1.AnswerRequest = { collection: 'docs', question: 'How to deploy?', k: 0, model: '', filter: {}, mode: '' };
+    const request: ragV1.AnswerRequest = { collection: 'docs', question: 'How to deploy?', k: 0, model: '', filter: {}, mode: '', filters: [] };
     const chunks: ragV1.AnswerChunk[] = [
-      { text: 'Use ', citations: [], model: 'openai/gpt-4o-mini', done: false },
-      { text: 'helm [1].', citations: [], model: 'openai/gpt-4o-mini', done: false },
-      { text: '', citations: [{ documentId: 'd1', chunkId: 'd1:0', title: 'Guide', quote: 'Run helm install.' }], model: 'openai/gpt-4o-mini', done: true },
+      { text: 'Use ', citations: [], model: 'openai/gpt-4o-mini', done: false, grounded: false, droppedCitations: 0 },
+      { text: 'helm [1].', citations: [], model: 'openai/gpt-4o-mini', done: false, grounded: false, droppedCitations: 0 },
+      { text: '', citations: [{ documentId: 'd1', chunkId: 'd1:0', title: 'Guide', quote: 'Run helm install.' }], model: 'openai/gpt-4o-mini', done: true, grounded: true, droppedCitations: 1 },
     ];
     const h = await serve('rag', { stream: { StreamAnswer: chunks } });
     expectRoundTrip(await serverStream(h, 'streamAnswer', request), chunks);
