@@ -97,10 +97,17 @@ function composeApp(manifest: Manifest, s: ServiceSpec): string {
     ...(s.public ? ['  ports:', `    - '\${GATEWAY_BIND:-0.0.0.0}:\${GATEWAY_PORT:-${s.ports.http}}:${s.ports.http}'`] : []),
     ...(deps.length ? ['  depends_on:', ...deps.map((d) => `    ${d}: { condition: service_healthy }`)] : []),
   ];
+  // Mounted files (`files:`), read-only bind mounts of the workspace files, before any `compose.volumes`.
+  const fileMounts = Object.entries(s.files).map(([path, file]) => `./${file}:${path}:ro`);
+  if (fileMounts.length) {
+    const more = (s.compose as { volumes?: unknown }).volumes;
+    lines.push('  volumes:', ...[...fileMounts, ...(Array.isArray(more) ? more : [])].map((v) => `    - ${scalar(String(v))}`));
+  }
   // Extra keys (`compose:` in services.yaml), with their comments; derived keys cannot be replaced.
   const extra = new YAMLMap();
   for (const pair of s.source.compose?.items ?? []) {
     if (COMPOSE_DERIVED_KEYS.includes(String(keyOf(pair)))) throw new Error(`services.${s.name}.compose.${String(keyOf(pair))}: derived from the manifest, cannot be set`);
+    if (fileMounts.length && keyOf(pair) === 'volumes') continue;
     extra.items.push(pair.clone() as Pair);
   }
   if (extra.items.length) lines.push(indent(new Document(extra).toString({ lineWidth: 0, flowCollectionPadding: true }).trimEnd(), 2));

@@ -97,6 +97,20 @@ describe('api-gateway HTTP pipeline', () => {
       expectProblem(await call('GET', '/api/v1/nothing-here'), 404, 'NOT_FOUND');
     });
 
+    it('answers body errors on the OpenAI-compatible /v1 routes in OpenAI\'s error shape, not problem+json', async () => {
+      const h = { 'x-forwarded-for': freshIp(), 'content-type': 'application/json' };
+      for (const [res, status] of [
+        [await call('POST', '/v1/chat/completions', { raw: '{"model": ', headers: h }), 400],
+        [await call('POST', '/v1/embeddings', { raw: 'hello', headers: { ...h, 'content-type': 'text/plain' } }), 415],
+        [await call('POST', '/v1/chat/completions', { raw: JSON.stringify({ model: 'x', messages: ['y'.repeat(2 * 1024 * 1024)] }), headers: h }), 413],
+      ] as const) {
+        expect(res.status).toBe(status);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(res.json).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: expect.any(String) } });
+        expect(res.headers.get('x-request-id')).toBeTruthy();
+      }
+    });
+
     it('rejects malformed JSON, unknown fields, huge bodies and other media types', async () => {
       const ip = freshIp();
       const h = { 'x-forwarded-for': ip };

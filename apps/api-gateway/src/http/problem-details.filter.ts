@@ -1,6 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OpenAiErrorFilter } from '../ai/openai-errors';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details';
+
+/** The OpenAI-compatible surface: its errors keep OpenAI's shape even before a route runs. */
+const isOpenAiPath = (url: string) => url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 
 /**
  * Renders every error of an HTTP request — domain errors, upstream gRPC errors, Nest and Fastify
@@ -9,11 +13,15 @@ import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details';
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
+  private readonly openAi = new OpenAiErrorFilter();
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
+    // Malformed JSON, 413 and 415 on /v1/* are raised by the body parser before the OpenAI
+    // controller (and its own filter) is reached: render them as the SDKs expect too.
+    if (isOpenAiPath(request.url)) return this.openAi.catch(exception, host);
     const reply = http.getResponse<FastifyReply>();
     const problem = toProblem(exception, String(request.id));
     if (problem.unexpected) {
