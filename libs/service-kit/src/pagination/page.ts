@@ -34,7 +34,8 @@ export interface Cursor {
   k: string[];
 }
 
-const MAX_KEY_VALUE_LENGTH = 64;
+// Ids need not be UUIDs (a CloudEvents id is any string): room for them, within MAX_CURSOR_LENGTH.
+const MAX_KEY_VALUE_LENGTH = 256;
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
