@@ -2,7 +2,34 @@ import { AuthEnv } from '@aether/auth';
 import { MessagingEnv } from '@aether/messaging';
 import { BaseEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsString, Max, Min, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+import { loadGatewayConfig } from './gateway-config';
+
+/**
+ * The operator configuration is part of the environment's validation: a bad file stops the
+ * process before Nest starts (exit 78, naming each bad key), so no half-started app is left.
+ */
+@ValidatorConstraint({ name: 'gatewayConfigFile' })
+class GatewayConfigFile implements ValidatorConstraintInterface {
+  validate(file: unknown): boolean {
+    if (typeof file !== 'string' || !file) return true; // @IsString/@IsNotEmpty report it
+    try {
+      loadGatewayConfig(file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    try {
+      loadGatewayConfig(String(args.value));
+      return 'is not a valid configuration';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+}
 
 /**
  * Environment of the ai-gateway service, validated at start-up by the service kit (a missing or
@@ -16,7 +43,7 @@ export class AiGatewayEnv extends AuthEnv(MessagingEnv(BaseEnv)) {
   HTTP_PORT = 9104;
 
   /** Path of the operator configuration (YAML: providers, models, aliases, limits, cache). */
-  @IsString() @IsNotEmpty() AI_GATEWAY_CONFIG = 'apps/ai-gateway/config/default.yaml';
+  @IsString() @IsNotEmpty() @Validate(GatewayConfigFile) AI_GATEWAY_CONFIG = 'apps/ai-gateway/config/default.yaml';
 
   /** Breaker state, budgets and rate-limit counters, response cache, usage rollups. */
   @IsString() @IsNotEmpty() REDIS_URL = 'redis://127.0.0.1:6379';
