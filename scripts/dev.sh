@@ -10,7 +10,7 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 
 # >>> generated from services.yaml (services) by `npm run manifest:gen` — do not edit
 need_mongo=--mongo
-postgres_databases=(aether_security aether_task_manager aether_integration_hub aether_rag)
+postgres_databases=(aether_security aether_task_manager aether_integration_hub aether_rag aether_code_assistant)
 AUTH_JWKS_URL=${AUTH_JWKS_URL:-http://127.0.0.1:9101/.well-known/jwks.json}
 SECURITY_GRPC_URL=${SECURITY_GRPC_URL:-127.0.0.1:50051}
 TASK_MANAGER_GRPC_URL=${TASK_MANAGER_GRPC_URL:-127.0.0.1:50052}
@@ -19,6 +19,7 @@ DOCKER_MANAGER_GRPC_URL=${DOCKER_MANAGER_GRPC_URL:-127.0.0.1:50057}
 INTEGRATION_HUB_GRPC_URL=${INTEGRATION_HUB_GRPC_URL:-127.0.0.1:50056}
 AI_GATEWAY_GRPC_URL=${AI_GATEWAY_GRPC_URL:-127.0.0.1:50054}
 RAG_GRPC_URL=${RAG_GRPC_URL:-127.0.0.1:50058}
+CODE_ASSISTANT_GRPC_URL=${CODE_ASSISTANT_GRPC_URL:-127.0.0.1:50055}
 # Every service, each after the ones it needs (the issuer first for its JWKS, callers after their peers).
 start_services() {
   start security 9101 \
@@ -80,6 +81,10 @@ start_services() {
     INTEGRATION_HUB_GRPC_URL="$INTEGRATION_HUB_GRPC_URL" \
     AI_GATEWAY_GRPC_URL="$AI_GATEWAY_GRPC_URL" \
     RAG_GRPC_URL="$RAG_GRPC_URL"
+  start code-assistant 9105 \
+    GRPC_PORT=50055 \
+    DATABASE_URL="${CODE_ASSISTANT_DATABASE_URL:-$PG_URL/aether_code_assistant}" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL"
 }
 # <<< end of generated (services)
 

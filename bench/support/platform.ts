@@ -37,6 +37,7 @@ export const PLATFORM_APPS = {
   'ai-gateway': { grpcUrlEnv: 'AI_GATEWAY_GRPC_URL', stores: ['redis', 'rabbitmq'], auth: true, issuer: false, calls: [] },
   'rag': { grpcUrlEnv: 'RAG_GRPC_URL', stores: ['postgres', 'rabbitmq', 'chroma'], auth: true, issuer: false, calls: ['ai-gateway'] },
   'api-gateway': { grpcUrlEnv: undefined, stores: ['redis'], auth: true, issuer: false, calls: ['security', 'task-manager', 'analytics', 'docker-manager', 'integration-hub', 'ai-gateway', 'rag'] },
+  'code-assistant': { grpcUrlEnv: 'CODE_ASSISTANT_GRPC_URL', stores: ['postgres'], auth: true, issuer: false, calls: [] },
 } as const satisfies Record<string, AppSpec>;
 // <<< end of generated (apps)
 

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@aether/service-kit';
+import { codeAssistantService } from './service';
+
+void bootstrapService(codeAssistantService);
