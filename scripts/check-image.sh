@@ -69,6 +69,9 @@ for _ in $(seq 1 60); do
 done
 [ "$status" = healthy ] || { docker logs "$name" | tail -20; say "FAILED: container health is $status"; exit 1; }
 say "container HEALTHCHECK: healthy; /readyz: $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:19190/readyz); user: $(docker exec "$name" id -u)"
+if [ "$APP" = code-assistant ]; then
+  say "analyzers in the image: $(docker exec "$name" shellcheck --version | grep '^version')"
+fi
 docker stop -t 15 "$name" >/dev/null
 code=$(docker inspect --format '{{.State.ExitCode}}' "$name")
 [ "$code" = 0 ] || { say "FAILED: exit code $code after docker stop"; exit 1; }

@@ -93,6 +93,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund || exit 1
 fi
 bash scripts/infra.sh $need_mongo || { echo "[dev] start the missing infrastructure and retry (on a machine with Docker: docker compose up --build runs the whole stack, see docs/deploy.md)"; exit 1; }
+bash scripts/ensure-analyzers.sh || echo "[dev] shellcheck is missing: code-assistant reviews shell files without it"
 bash scripts/build.sh || exit 1
 
 PG_URL=${DEV_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}

@@ -19,6 +19,7 @@ fi
 bash scripts/infra.sh --mongo || fail_setup "infrastructure is not available"
 bash scripts/ensure-helm.sh >/dev/null || echo "[test] helm could not be installed: the chart tests will fail"
 bash scripts/ensure-compose.sh >/dev/null || echo "[test] no Compose parser could be installed: the compose tests will fail"
+bash scripts/ensure-analyzers.sh || echo "[test] shellcheck could not be installed: the code-assistant analyzer tests will fail"
 # The control plane of the install tests (deploy/test/helm-install.spec.ts): built once (minutes), then cached.
 bash scripts/ensure-k8s.sh >/dev/null || echo "[test] the Kubernetes control plane could not be built: the install tests will fail"
 echo "[test] building"
