@@ -8,3 +8,4 @@ export * from './kube-control-plane';
 export * from './docker-engine';
 export * from './chroma-server';
 export * from './fake-llm';
+export * from './fake-github';
