@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { KeysModule } from './keys/keys.module';
 import { securityAuthModule } from './keys/security-auth.module';
+import { ServiceClientsModule } from './service-clients/service-clients.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
 
@@ -23,6 +24,7 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     SessionsModule,
     ApiKeysModule,
+    ServiceClientsModule,
   ],
 })
 export class SecurityModule {}

@@ -2,7 +2,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { DomainError, UnauthenticatedError } from '@aether/service-kit';
 import type { ResolvedAuthOptions } from './auth.options';
 import { localKeySource, remoteKeySource, type KeyResolver } from './key-source';
-import type { Principal } from './principal';
+import { SERVICE_SUBJECT_PREFIX, serviceSubject, type Principal } from './principal';
 import { isPermission, isRole } from './roles';
 
 /** Inject with `@Inject(ACCESS_TOKEN_VERIFIER) verifier: AccessTokenVerifier`. */
@@ -27,6 +27,8 @@ export interface AccessTokenClaims {
   sid?: string;
   /** API key id (tokens from the gateway's API-key exchange). */
   akid?: string;
+  /** Service (client id) of a client-credentials token; `sub` is then `service:<svc>`. */
+  svc?: string;
 }
 
 /** Access tokens are only ever ES256; pinning the algorithm rules out alg confusion (none/HS256). */
@@ -66,10 +68,15 @@ function toPrincipal(payload: JWTPayload, accessToken: string): Principal {
   const perms = stringArray(payload.perms);
   const sid = optionalString(payload.sid);
   const akid = optionalString(payload.akid);
+  const svc = optionalString(payload.svc);
   if (typeof sub !== 'string' || sub === '' || typeof email !== 'string' || !roles || !perms) {
     throw tokenInvalid();
   }
-  if (sid === null || akid === null) throw tokenInvalid();
+  if (sid === null || akid === null || svc === null) throw tokenInvalid();
+  // A service token is exactly that: sub service:<svc>, no roles, no session or API key. And a
+  // token without svc never gets a service-looking subject, so the two kinds cannot be confused.
+  if (svc !== undefined && (sub !== serviceSubject(svc) || roles.length > 0 || sid !== undefined || akid !== undefined)) throw tokenInvalid();
+  if (svc === undefined && sub.startsWith(SERVICE_SUBJECT_PREFIX)) throw tokenInvalid();
   const principal: Principal = {
     userId: sub,
     email,
@@ -79,6 +86,7 @@ function toPrincipal(payload: JWTPayload, accessToken: string): Principal {
   };
   if (akid !== undefined) principal.apiKeyId = akid;
   if (sid !== undefined) principal.sessionId = sid;
+  if (svc !== undefined) principal.serviceId = svc;
   return principal;
 }
 

@@ -10,3 +10,5 @@ export * from './permissions.guard';
 export * from './grpc-metadata';
 export * from './auth-env';
 export * from './auth.module';
+export * from './service-credentials';
+export * from './service-credentials.module';

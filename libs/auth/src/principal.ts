@@ -1,7 +1,11 @@
 import { PermissionDeniedError } from '@aether/service-kit';
 import type { Permission, Role } from './roles';
 
-/** The verified caller of a request, built from an access token. */
+/**
+ * The verified caller of a request, built from an access token. A service calling with a
+ * client-credentials token (no user behind the call) is a principal too: `serviceId` is set,
+ * `userId` is `service:<serviceId>` (never a user's UUID), email empty, no roles.
+ */
 export interface Principal {
   userId: string;
   email: string;
@@ -11,6 +15,8 @@ export interface Principal {
   apiKeyId?: string;
   /** Refresh-token family of the login the token belongs to. */
   sessionId?: string;
+  /** Set when the caller is a service (client-credentials token), e.g. `code-assistant`. */
+  serviceId?: string;
   /** The raw access token, so a service can forward the caller's identity to the next hop. */
   accessToken: string;
 }
@@ -25,4 +31,15 @@ export function assertPermissions(principal: Principal, required: readonly strin
   if (missing.length > 0) {
     throw new PermissionDeniedError(`Missing permission: ${missing.join(', ')}`);
   }
+}
+
+/** The `sub` (and Principal.userId) of a service token: a prefix no user id (a UUID) can have. */
+export const SERVICE_SUBJECT_PREFIX = 'service:';
+
+export function serviceSubject(serviceId: string): string {
+  return `${SERVICE_SUBJECT_PREFIX}${serviceId}`;
+}
+
+export function isServicePrincipal(principal: Principal): boolean {
+  return principal.serviceId !== undefined;
 }

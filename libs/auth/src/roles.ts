@@ -22,6 +22,7 @@ export const PERMISSIONS = [
   'rag:read',
   'rag:write',
   'integrations:manage',
+  'integrations:github', // act on GitHub through a connection's token (service clients such as code-assistant; admin)
   'docker:read', // list, inspect, logs and stats of the allow-listed containers
   'docker:manage', // start, stop, restart them
   'routes:manage',

@@ -61,6 +61,35 @@ describe('JwtAccessTokenVerifier with a remote JWKS', () => {
     expect(principal.sessionId).toBeUndefined();
   });
 
+  it('marks a service token as a service principal (userId service:<id>, no user fields)', async () => {
+    const token = await signToken(key, {
+      claims: { sub: 'service:code-assistant', svc: 'code-assistant', email: '', roles: [], perms: ['ai:use', 'integrations:github'] },
+    });
+    const principal = await verifierFor(jwks.url).verify(token);
+    expect(principal).toEqual({
+      userId: 'service:code-assistant',
+      serviceId: 'code-assistant',
+      email: '',
+      roles: [],
+      permissions: ['ai:use', 'integrations:github'],
+      accessToken: token,
+    });
+  });
+
+  it('rejects service tokens that could pass for something else, and service-looking user tokens', async () => {
+    const verifier = verifierFor(jwks.url);
+    const svc = { sub: 'service:code-assistant', svc: 'code-assistant', email: '', roles: [] as string[], perms: ['ai:use'] };
+    for (const claims of [
+      { ...svc, sub: 'user-1' }, // a service claiming a user's subject
+      { ...svc, roles: ['admin'] }, // a service with a role
+      { ...svc, sid: 'family-1' },
+      { ...svc, svc: '' },
+      { ...defaultClaims(), sub: 'service:code-assistant' }, // no svc claim but a service subject
+    ]) {
+      await expectUnauthenticated(verifier.verify(await signToken(key, { claims })), 'TOKEN_INVALID');
+    }
+  });
+
   it('caches the key set instead of fetching it per request', async () => {
     const verifier = verifierFor(jwks.url);
     const token = await signToken(key);

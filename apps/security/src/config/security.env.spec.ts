@@ -49,6 +49,21 @@ describe('SecurityEnv', () => {
     expect(problems({ ...base, NODE_ENV: 'development' })).toEqual([]);
   });
 
+  it('takes SERVICE_CLIENT_SECRETS of known clients with long secrets, naming problems without the secret', () => {
+    const secret = 's'.repeat(32);
+    expect(loadEnv(SecurityEnv, { ...base, NODE_ENV: 'test' }).SERVICE_CLIENT_SECRETS).toBe('');
+    expect(problems({ ...base, NODE_ENV: 'test', SERVICE_CLIENT_SECRETS: `code-assistant=${secret}` })).toEqual([]);
+    expect(problems({ ...base, NODE_ENV: 'test', SERVICE_CLIENT_SECRETS: 'code-assistant=short' })).toEqual(['SERVICE_CLIENT_SECRETS']);
+    expect(problems({ ...base, NODE_ENV: 'test', SERVICE_CLIENT_SECRETS: `nobody=${secret}` })).toEqual(['SERVICE_CLIENT_SECRETS']);
+    expect(problems({ ...base, NODE_ENV: 'test', SERVICE_CLIENT_SECRETS: `code-assistant=${secret},code-assistant=${secret}` })).toEqual(['SERVICE_CLIENT_SECRETS']);
+    try {
+      loadEnv(SecurityEnv, { ...base, NODE_ENV: 'test', SERVICE_CLIENT_SECRETS: `nobody=${secret}` });
+    } catch (e) {
+      expect(JSON.stringify(e) + String(e)).not.toContain(secret);
+      expect(String((e as Error).message)).toContain('unknown client');
+    }
+  });
+
   it('requires DATABASE_URL and RABBITMQ_URL', () => {
     expect(problems({ NODE_ENV: 'test' }).sort()).toEqual(['DATABASE_URL', 'RABBITMQ_URL']);
   });

@@ -1,7 +1,8 @@
 import { MessagingEnv } from '@aether/messaging';
 import { BaseEnv, PostgresEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
+import { parseServiceClients } from '../service-clients/service-clients';
 
 /**
  * Environment of the security service, validated at start-up by the service kit (RABBITMQ_URL
@@ -49,6 +50,26 @@ export class SecurityEnv extends PostgresEnv(MessagingEnv(BaseEnv)) {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) LOGIN_FAILURE_WINDOW_SECONDS = 900;
   /** How long a lockout lasts (logins get 429 meanwhile). */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) LOGIN_LOCKOUT_SECONDS = 900;
+
+  /** Lifetime of a service token (client credentials); callers renew it before it ends. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(60) @Max(3600) SERVICE_TOKEN_TTL_SECONDS = 600;
+
+  /**
+   * The service clients that may obtain service tokens (IssueServiceToken), comma-separated
+   * `<client>=<secret>`: each client a service name security knows (SERVICE_CLIENT_PERMISSIONS
+   * fixes its permissions), each secret ≥ 32 characters and equal to that service's
+   * SERVICE_CLIENT_SECRET. Empty: no service tokens are issued.
+   */
+  @IsOptional()
+  @ValidateBy({
+    name: 'serviceClients',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseServiceClients(value).problems.length === 0,
+      // Names the problems, never a secret.
+      defaultMessage: (args) => `SERVICE_CLIENT_SECRETS: ${parseServiceClients(String(args?.value ?? '')).problems.join('; ') || 'must be text'}`,
+    },
+  })
+  SERVICE_CLIENT_SECRETS = '';
 
   /** First administrator, created at start-up when both are set and the email is not taken. */
   @ValidateIf((e: SecurityEnv) => !!e.ADMIN_PASSWORD || !!e.ADMIN_EMAIL)

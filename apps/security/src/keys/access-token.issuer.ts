@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
+import { serviceSubject } from '@aether/auth';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../config/clock';
 import { SecurityEnv } from '../config/security.env';
@@ -19,7 +20,8 @@ export interface IssuedToken {
 
 /**
  * Signs access tokens: ES256 JWTs with iss/aud/sub/email/roles/perms/iat/exp/jti and either
- * `sid` (the login's refresh-token family) or `akid` (the API key it was exchanged for).
+ * `sid` (the login's refresh-token family) or `akid` (the API key it was exchanged for). A
+ * service token has `sub` service:<client>, `svc` <client>, no email and no roles.
  */
 @Injectable()
 export class AccessTokenIssuer {
@@ -35,6 +37,11 @@ export class AccessTokenIssuer {
 
   forApiKey(subject: AccessTokenSubject, apiKeyId: string): Promise<IssuedToken> {
     return this.sign(subject, { akid: apiKeyId }, this.env.API_KEY_TOKEN_TTL_SECONDS);
+  }
+
+  forService(clientId: string, perms: readonly string[]): Promise<IssuedToken> {
+    const subject = { userId: serviceSubject(clientId), email: '', roles: [], perms: [...perms] };
+    return this.sign(subject, { svc: clientId }, this.env.SERVICE_TOKEN_TTL_SECONDS);
   }
 
   private async sign(s: AccessTokenSubject, extra: Record<string, string>, ttl: number): Promise<IssuedToken> {
