@@ -48,6 +48,8 @@ export interface RunningPlatform {
   grpc: Partial<Record<AppName, string>>;
   processes: Partial<Record<AppName, ServiceProcess>>;
   startupMs: Partial<Record<AppName, number>>;
+  /** The environment each app was started with (its throw-away store URLs, for a bench's own clients). */
+  env: Partial<Record<AppName, Record<string, string>>>;
   adminEmail: string;
   adminPassword: string;
   stop(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
     grpc: {},
     processes: {},
     startupMs: {},
+    env: {},
     adminEmail,
     adminPassword,
     async stop() {
@@ -112,6 +115,7 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
       }
       if (spec.issuer) Object.assign(env, { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword });
       Object.assign(env, extraEnv[app] ?? {});
+      platform.env[app] = env;
       const t0 = performance.now();
       const running = await startApp(app, env);
       platform.startupMs[app] = performance.now() - t0;
