@@ -4,6 +4,7 @@ import { ConnectionsModule } from './connections/connections.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 import { EventsModule } from './events/events.module';
+import { GithubModule } from './github/github.module';
 import { IntakeModule } from './intake/intake.module';
 import { RulesModule } from './rules/rules.module';
 
@@ -18,6 +19,7 @@ import { RulesModule } from './rules/rules.module';
     IntakeModule,
     RulesModule,
     DeliveriesModule,
+    GithubModule,
   ],
 })
 export class IntegrationHubModule {}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Metadata } from '@grpc/grpc-js';
-import { DEFAULT_AUTH_AUDIENCE, DEFAULT_AUTH_ISSUER, permissionsForRoles, type Principal, type Role } from '@aether/auth';
+import { DEFAULT_AUTH_AUDIENCE, DEFAULT_AUTH_ISSUER, permissionsForRoles, serviceSubject, type Permission, type Principal, type Role } from '@aether/auth';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -57,6 +57,21 @@ export class TestIdentities {
       .setExpirationTime('1h')
       .sign(this.privateKey);
     return new TestUser({ userId, email, roles: [role], permissions, accessToken });
+  }
+
+  /** A service caller (what security's IssueServiceToken signs): sub service:<id>, svc claim, no roles. */
+  async service(serviceId: string, permissions: Permission[]): Promise<TestUser> {
+    if (!this.privateKey) throw new Error('TestIdentities.start() has not been called');
+    const userId = serviceSubject(serviceId);
+    const accessToken = await new SignJWT({ email: '', roles: [], perms: permissions, svc: serviceId })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setSubject(userId)
+      .setIssuer(DEFAULT_AUTH_ISSUER)
+      .setAudience(DEFAULT_AUTH_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(this.privateKey);
+    return new TestUser({ userId, email: '', roles: [], permissions, serviceId, accessToken });
   }
 }
 

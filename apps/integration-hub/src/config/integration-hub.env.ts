@@ -65,6 +65,12 @@ export class IntegrationHubEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv)
   /** Runs the delivery worker in this process (every replica may; they share work safely). */
   @IsOptional() @Transform(({ value }) => value === true || value === 'true' || value === '1') DELIVERY_WORKER_ENABLED: boolean = true;
 
+  /** Longest one GitHub API call may take (pull-request files, reviews); GETs are retried twice on timeouts and 5xx. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(120_000) GITHUB_TIMEOUT_MS = 15_000;
+
+  /** Largest GitHub API answer read (a page of pull-request files with their patches); a larger one is an error, never cut. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(65_536) @Max(64 * 1024 * 1024) GITHUB_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
   /** Slack's replay window: a request whose X-Slack-Request-Timestamp is further from now is refused (also Discord's timestamp). */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3600) WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = 300;
 

@@ -8,6 +8,10 @@ export interface OutboundRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** POST unless said (a GET sends no body). */
+  method?: 'GET' | 'POST';
+  /** Overrides the client's cap for this request. */
+  maxResponseBytes?: number;
 }
 
 export interface OutboundResponse {
@@ -16,6 +20,10 @@ export interface OutboundResponse {
   headers: Record<string, string>;
   /** At most the configured cap, as UTF-8 text. */
   body: string;
+  /** The same bytes, undecoded. */
+  bytes?: Buffer;
+  /** True when the answer was longer than the cap (body holds its beginning only). */
+  truncated?: boolean;
 }
 
 /** The target resolves to an address nobody allowed: refused before any byte is sent (never retried). */
@@ -32,7 +40,7 @@ export interface OutboundOptions {
 }
 
 /**
- * POSTs with the address checked on what the name resolves to, in the socket's own lookup — the
+ * POSTs (or GETs) with the address checked on what the name resolves to, in the socket's own lookup — the
  * address connected to is the address checked, so a name that resolves differently the second
  * time (DNS rebinding) gains nothing. No redirects are followed; one timeout covers connect,
  * headers and body; the answer is read up to a cap.
@@ -49,6 +57,17 @@ export class OutboundHttp {
   }
 
   post(req: OutboundRequest): Promise<OutboundResponse> {
+    return this.send(req);
+  }
+
+  /** A GET: same address policy, timeout and cap as post(). */
+  get(req: Omit<OutboundRequest, 'body' | 'method'>): Promise<OutboundResponse> {
+    return this.send({ ...req, body: '', method: 'GET' });
+  }
+
+  private send(req: OutboundRequest): Promise<OutboundResponse> {
+    const maxResponseBytes = req.maxResponseBytes ?? this.options.maxResponseBytes;
+    const method = req.method ?? 'POST';
     let url: URL;
     try {
       url = new URL(req.url);
@@ -75,9 +94,9 @@ export class OutboundHttp {
     return new Promise<OutboundResponse>((resolve, reject) => {
       const body = Buffer.from(req.body, 'utf8');
       const request = client.request(url, {
-        method: 'POST',
+        method,
         agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-        headers: { ...req.headers, 'content-length': String(body.length) },
+        headers: method === 'GET' ? req.headers : { ...req.headers, 'content-length': String(body.length) },
         lookup: lookup as never,
       });
       const timer = setTimeout(() => request.destroy(new OutboundTimeoutError(`No complete answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
@@ -96,14 +115,15 @@ export class OutboundHttp {
           clearTimeout(timer);
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers, body: bytes.toString('utf8'), bytes, truncated: size > maxResponseBytes });
         };
         res.on('data', (chunk: Buffer) => {
           if (done) return;
-          const room = this.options.maxResponseBytes - size;
+          const room = maxResponseBytes - size;
           chunks.push(chunk.subarray(0, Math.max(0, room)));
           size += chunk.length;
-          if (size >= this.options.maxResponseBytes) {
+          if (size > maxResponseBytes) {
             // Enough read: the rest is dropped with the socket.
             finish();
             res.destroy();
@@ -113,7 +133,7 @@ export class OutboundHttp {
         res.once('error', (err) => (done ? undefined : fail(err)));
         res.once('aborted', () => (done ? undefined : fail(new Error('The target closed the connection mid-answer'))));
       });
-      request.end(body);
+      request.end(method === 'GET' ? undefined : body);
     });
   }
 }
