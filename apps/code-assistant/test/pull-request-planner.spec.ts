@@ -60,11 +60,11 @@ describe('planReview', () => {
     expect(plan.worthPosting).toBe(true);
   });
 
-  it('turns a fix into a ```suggestion block, and advice into text', () => {
+  it('turns an analyzer fix (or replacement code from the model) into a ```suggestion block, and advice into text', () => {
     const plan = planReview(
       input([
         finding({ suggestion: 'if (a === b) run();' }),
-        finding({ line: 20, rule: 'eslint/no-eval', message: 'eval can be harmful.', suggestion: 'Parse the input instead of evaluating it.' }),
+        finding({ line: 20, rule: 'llm/eval', source: 'llm', message: 'eval can be harmful.', suggestion: 'Parse the input instead of evaluating it.' }),
       ]),
     );
     const eq = plan.comments.find((c) => c.line === 10)!;

@@ -91,6 +91,20 @@ export function rightSideHunks(patch: string | undefined): Set<number>[] {
   });
 }
 
+/** Lines a patch adds (new-file numbers): the lines a diff-mode review reports on. */
+export function addedLines(patch: string | undefined): Set<number> {
+  const added = new Set<number>();
+  if (!patch) return added;
+  for (const hunk of parsePatch(patch)[0]?.hunks ?? []) {
+    let n = hunk.newStart;
+    for (const l of hunk.lines) {
+      if (l.startsWith('+')) added.add(n++);
+      else if (l.startsWith(' ')) n++;
+    }
+  }
+  return added;
+}
+
 /** The new file's text of the lines a patch shows (context and added), by line number. */
 export function rightSideText(patch: string | undefined): Map<number, string> {
   const out = new Map<number, string>();
@@ -127,9 +141,9 @@ export function readFingerprints(text: string): string[] {
 }
 
 /**
- * Whether `suggestion` is replacement code for the lines it would replace rather than advice:
- * it has as many lines or fewer+few more, and shares at least half of the original's identifiers.
- * Only then a ```suggestion block (which GitHub applies verbatim) is offered.
+ * Whether a model's `suggestion` is replacement code for the lines it would replace rather than
+ * advice: not many more lines, and at least half of the original's identifiers kept. Only then a
+ * ```suggestion block (which GitHub applies verbatim) is offered.
  */
 export function isReplacement(original: string[], suggestion: string): boolean {
   const words = (s: string) => new Set(s.match(/[A-Za-z_$][\w$]*/g) ?? []);
@@ -225,7 +239,8 @@ export function planReview(input: PlanInput): ReviewPlan {
     }
     const first = at.startLine ?? at.line;
     const original = Array.from({ length: at.line - first + 1 }, (_, i) => lineTextOf(file, shownOf.get(f.path), first + i));
-    const replacement = at.exact && !!f.suggestion && isReplacement(original, f.suggestion);
+    // The analyzers' suggestions are their fixes (the whole lines' replacement); the model's may be advice.
+    const replacement = at.exact && !!f.suggestion && (f.source !== 'llm' || isReplacement(original, f.suggestion));
     candidates.push({ path: f.path, line: at.line, ...(at.startLine ? { startLine: at.startLine } : {}), side: 'RIGHT', body: commentBody(f, fp, replacement), fingerprint: fp, finding: f });
   }
 

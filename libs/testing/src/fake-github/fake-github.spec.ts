@@ -41,7 +41,7 @@ describe('FakeGithub', () => {
     expect(pr).toMatchObject({ number: 7, draft: false, head: { sha: head } });
     const first = await call('GET', '/repos/acme/api/pulls/7/files?per_page=4');
     expect(first.headers.get('link')).toMatch(/page=2>; rel="next".*page=2>; rel="last"/);
-    const files = [...(await first.json()), ...(await (await call('GET', '/repos/acme/api/pulls/7/files?per_page=4&page=2')).json())];
+    const files: any[] = [...((await first.json()) as any[]), ...((await (await call('GET', '/repos/acme/api/pulls/7/files?per_page=4&page=2')).json()) as any[])];
     expect(files.map((f: { filename: string }) => f.filename)).toHaveLength(6);
     expect(files[0]).toMatchObject({ filename: 'src/a.ts', status: 'modified', additions: 1, deletions: 1 });
     expect(files[0].patch).toMatch(/^@@ -7,7 \+7,7 @@/);
@@ -64,7 +64,7 @@ describe('FakeGithub', () => {
     const noPatch = await call('POST', '/repos/acme/api/pulls/7/reviews', { event: 'COMMENT', comments: [{ path: 'big.min.js', line: 1, body: 'x' }] });
     expect(noPatch.status).toBe(422);
     const unknown = await call('POST', '/repos/acme/api/pulls/7/reviews', { event: 'COMMENT', comments: [{ path: 'nope.ts', line: 1, body: 'x' }] });
-    expect((await unknown.json()).errors).toEqual(['Path could not be resolved']);
+    expect(((await unknown.json()) as any).errors).toEqual(['Path could not be resolved']);
     expect(gh.reviews).toHaveLength(0);
   });
 
@@ -81,7 +81,7 @@ describe('FakeGithub', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ state: 'COMMENTED', commit_id: head });
     expect(gh.reviewsOf('acme', 'api', 7)).toHaveLength(1);
-    const comments = await (await call('GET', '/repos/acme/api/pulls/7/comments')).json();
+    const comments = (await (await call('GET', '/repos/acme/api/pulls/7/comments')).json()) as any[];
     expect(comments.map((c: { line: number }) => c.line)).toEqual([10, 7]);
   });
 

@@ -39,7 +39,10 @@ export interface FakePullRequestFileSpec {
   after?: string;
   /** GitHub leaves `patch` out of large or binary diffs; true mimics that. */
   withoutPatch?: boolean;
-  /** Served instead of the computed patch by the file listing only (a stale listing); reviews are still checked against the real diff. */
+  /**
+   * Served instead of the computed patch by the FIRST listing of this head only (a stale listing,
+   * as GitHub can answer right after a push); later listings and the review checks use the real diff.
+   */
   listedPatch?: string;
 }
 
@@ -73,6 +76,7 @@ export interface FakeGithubFile {
 interface Head {
   sha: string;
   files: FakeGithubFile[];
+  listings: number;
 }
 
 interface FakePull {
@@ -212,7 +216,7 @@ export class FakeGithub {
     const pull = this.pull(owner, repo, number);
     if (!pull) throw new Error(`no pull request ${owner}/${repo}#${number}`);
     const sha = headSha ?? sha1(`head:${owner}/${repo}#${number}:${JSON.stringify(files)}`);
-    pull.heads.push({ sha, files: files.map((f) => this.file(f)) });
+    pull.heads.push({ sha, files: files.map((f) => this.file(f)), listings: 0 });
     return sha;
   }
 
@@ -359,14 +363,16 @@ export class FakeGithub {
     switch (`${method} ${m[4] ?? ''}`) {
       case 'GET ':
         return { status: 200, body: this.pullJson(pull) };
-      case 'GET /files':
+      case 'GET /files': {
+        const stale = head.listings++ === 0;
         return this.page(url, head.files.map(({ content: _c, listedPatch, ...wire }) => ({
           ...wire,
-          ...(listedPatch !== undefined ? { patch: listedPatch } : {}),
+          ...(listedPatch !== undefined && stale ? { patch: listedPatch } : {}),
           blob_url: `https://github.com/${pull.owner}/${pull.repo}/blob/${head.sha}/${wire.filename}`,
           raw_url: `https://github.com/${pull.owner}/${pull.repo}/raw/${head.sha}/${wire.filename}`,
           contents_url: `${this.baseUrl}/repos/${pull.owner}/${pull.repo}/contents/${wire.filename}?ref=${head.sha}`,
         })));
+      }
       case 'GET /comments':
         return this.page(url, this.reviewCommentsOf(pull.owner, pull.repo, pull.number));
       case 'POST /reviews':
