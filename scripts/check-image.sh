@@ -51,6 +51,7 @@ node -e "process.stdout.write(require('crypto').generateKeyPairSync('ec',{namedC
 env_args=(-e "DATABASE_URL=postgres://postgres@127.0.0.1/$db" -e RABBITMQ_URL=amqp://guest:guest@127.0.0.1:5672
   -e MONGODB_URL=mongodb://127.0.0.1:27017/$db -e REDIS_URL=redis://127.0.0.1:6379 -e "JWT_PRIVATE_KEY=$(cat "$key_file")"
   -e AUTH_JWKS_URL=http://127.0.0.1:19190/.well-known/jwks.json -e IDEMPOTENCY_SECRET=image-check-secret-of-at-least-32-chars
+  -e SERVICE_CLIENT_SECRET=image-check-client-secret-of-32-chars -e SECURITY_GRPC_URL=127.0.0.1:19151
   -e HTTP_PORT=19190 -e GRPC_PORT=19150)
 name="aether-image-check-$$"
 cleanup() { docker rm -f "$name" >/dev/null 2>&1 || true; dropdb -h 127.0.0.1 -U postgres --if-exists "$db"; rm -f "$key_file"; }

@@ -27,7 +27,8 @@ start_services() {
     DATABASE_URL="${SECURITY_DATABASE_URL:-$PG_URL/aether_security}" \
     RABBITMQ_URL="$RABBITMQ_URL" \
     ADMIN_EMAIL="${ADMIN_EMAIL:-admin@aether.local}" \
-    ADMIN_PASSWORD="${ADMIN_PASSWORD:-change-me-now-please}"
+    ADMIN_PASSWORD="${ADMIN_PASSWORD:-change-me-now-please}" \
+    SERVICE_CLIENT_SECRETS="${SERVICE_CLIENT_SECRETS:-code-assistant=dev-code-assistant-client-secret-change-me}"
   start task-manager 9102 \
     GRPC_PORT=50052 \
     DATABASE_URL="${TASK_MANAGER_DATABASE_URL:-$PG_URL/aether_task_manager}" \
@@ -77,7 +78,10 @@ start_services() {
     RABBITMQ_URL="$RABBITMQ_URL" \
     AUTH_JWKS_URL="$AUTH_JWKS_URL" \
     AI_GATEWAY_GRPC_URL="$AI_GATEWAY_GRPC_URL" \
-    CODE_ASSISTANT_MODEL="${CODE_ASSISTANT_MODEL:-smart}"
+    SECURITY_GRPC_URL="$SECURITY_GRPC_URL" \
+    INTEGRATION_HUB_GRPC_URL="$INTEGRATION_HUB_GRPC_URL" \
+    CODE_ASSISTANT_MODEL="${CODE_ASSISTANT_MODEL:-smart}" \
+    SERVICE_CLIENT_SECRET="${SERVICE_CLIENT_SECRET:-dev-code-assistant-client-secret-change-me}"
   start api-gateway "${GATEWAY_PORT:-8080}" \
     REDIS_URL="$REDIS_URL" \
     AUTH_JWKS_URL="$AUTH_JWKS_URL" \

@@ -36,7 +36,7 @@ export const PLATFORM_APPS = {
   'integration-hub': { grpcUrlEnv: 'INTEGRATION_HUB_GRPC_URL', stores: ['postgres', 'rabbitmq'], auth: true, issuer: false, calls: [] },
   'ai-gateway': { grpcUrlEnv: 'AI_GATEWAY_GRPC_URL', stores: ['redis', 'rabbitmq'], auth: true, issuer: false, calls: [] },
   'rag': { grpcUrlEnv: 'RAG_GRPC_URL', stores: ['postgres', 'rabbitmq', 'chroma'], auth: true, issuer: false, calls: ['ai-gateway'] },
-  'code-assistant': { grpcUrlEnv: 'CODE_ASSISTANT_GRPC_URL', stores: ['postgres', 'rabbitmq'], auth: true, issuer: false, calls: ['ai-gateway'] },
+  'code-assistant': { grpcUrlEnv: 'CODE_ASSISTANT_GRPC_URL', stores: ['postgres', 'rabbitmq'], auth: true, issuer: false, calls: ['ai-gateway', 'security', 'integration-hub'] },
   'api-gateway': { grpcUrlEnv: undefined, stores: ['redis'], auth: true, issuer: false, calls: ['security', 'task-manager', 'analytics', 'docker-manager', 'integration-hub', 'ai-gateway', 'rag', 'code-assistant'] },
 } as const satisfies Record<string, AppSpec>;
 // <<< end of generated (apps)

@@ -1,18 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { aiGatewayV1 } from '@aether/contracts';
-import { ROLES, type Principal } from '@aether/auth';
+import { ROLES, serviceSubject, type Principal } from '@aether/auth';
 import { DomainError } from '@aether/service-kit';
 import type { GatewayConfig, RoleLimits } from '../config/gateway-config';
 import { GATEWAY_CONFIG } from '../config/tokens';
 import { budgetExceeded, invalidRequest, rateLimitExceeded, upstreamUnavailable } from '../routing/errors';
 import { type Amount, Budgets, emptyState, type LimitSubject, type ReserveOutcome } from './budgets';
 
+/** The `limits` entry of the configuration that applies to service principals. */
+export const SERVICE_LIMITS = 'service';
+
 const SUBJECT = /^(user|key):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
  * Which limits apply to a caller: the user's (its role's defaults from the configuration, the
  * most generous role when it holds several, overridden per user through the admin API) and,
- * for a request made with an API key, the key's (the same defaults, overridden per key).
+ * for a request made with an API key, the key's (the same defaults, overridden per key). A
+ * service calling with its own token (no user behind it, e.g. code-assistant's pull-request
+ * reviews) is its own subject, `service:<id>`, with the configuration's `limits.service` entry:
+ * its spend is counted and capped like a user's, never charged to a user.
  */
 @Injectable()
 export class LimitPolicy {
@@ -30,6 +36,9 @@ export class LimitPolicy {
   }
 
   subjectsOf(principal: Principal): LimitSubject[] {
+    if (principal.serviceId !== undefined) {
+      return [{ subject: serviceSubject(principal.serviceId), defaults: this.config.limits.get(SERVICE_LIMITS) ?? {} }];
+    }
     const defaults = this.roleDefaults(principal.roles);
     const subjects: LimitSubject[] = [{ subject: `user:${principal.userId}`, defaults }];
     if (principal.apiKeyId) subjects.push({ subject: `key:${principal.apiKeyId}`, defaults });
