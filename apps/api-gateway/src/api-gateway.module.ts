@@ -4,6 +4,7 @@ import { AnalyticsRoutesModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthRoutesModule } from './auth/auth.module';
+import { CodeRoutesModule } from './code/code-routes.module';
 import { ContainersRoutesModule } from './containers/containers-routes.module';
 import { AsyncApiModule } from './docs/asyncapi.module';
 import { GatewayCoreModule } from './core/gateway-core.module';
@@ -29,6 +30,7 @@ import { UsersModule } from './users/users.module';
     IntegrationsRoutesModule,
     ContainersRoutesModule,
     RagRoutesModule,
+    CodeRoutesModule,
     JwksModule,
     AsyncApiModule,
     MigrationModule,

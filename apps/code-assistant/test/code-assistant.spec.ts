@@ -1,20 +1,23 @@
 // Smoke test of code-assistant (generated): the production service definition starts on real stores,
 // is ready.
-import { createTempDatabase, startTestService, type TempResource, type TestService, TestIdentities } from '@aether/testing';
+import { createTempDatabase, createTempVhost, startTestService, type TempResource, type TestService, TestIdentities } from '@aether/testing';
 import { codeAssistantService } from '../src/service';
 
 describe('code-assistant service', () => {
   let identities: TestIdentities;
   let store: TempResource;
+  let vhost: TempResource;
   let service: TestService;
 
   beforeAll(async () => {
     identities = await new TestIdentities().start();
     store = await createTempDatabase('code_assistant');
+    vhost = await createTempVhost('code_assistant');
     service = await startTestService(codeAssistantService, {
       env: {
         AUTH_JWKS_URL: identities.jwksUrl,
         DATABASE_URL: store.url,
+        RABBITMQ_URL: vhost.url,
       },
     });
   });
@@ -22,6 +25,7 @@ describe('code-assistant service', () => {
   afterAll(async () => {
     await service?.close();
     await store?.drop();
+    await vhost?.drop();
     await identities?.stop();
   });
 

@@ -1,0 +1,100 @@
+import { Workspace, PositionEncoding } from '@astral-sh/ruff-wasm-nodejs';
+import ts from 'typescript';
+
+/** Languages whose generated code is checked before it is returned (others are returned as written). */
+export type CheckedLanguage = 'typescript' | 'javascript' | 'python';
+
+const EXTENSIONS: Record<string, string> = {
+  ts: 'typescript', tsx: 'typescript', mts: 'typescript', cts: 'typescript',
+  js: 'javascript', jsx: 'javascript', mjs: 'javascript', cjs: 'javascript',
+  py: 'python', pyi: 'python', sh: 'shell', bash: 'shell', go: 'go', rs: 'rust', java: 'java', rb: 'ruby',
+  kt: 'kotlin', cs: 'csharp', php: 'php', c: 'c', h: 'c', cpp: 'cpp', cc: 'cpp', hpp: 'cpp', swift: 'swift', scala: 'scala',
+};
+
+/** The language of a path (its extension, or Dockerfile), else the hint, else empty. */
+export function languageOf(path: string, hint = ''): string {
+  const base = path.split('/').pop() ?? '';
+  if (/^dockerfile/i.test(base) || /\.dockerfile$/i.test(base)) return 'dockerfile';
+  const ext = base.includes('.') ? base.split('.').pop()!.toLowerCase() : '';
+  return EXTENSIONS[ext] ?? hint.toLowerCase();
+}
+
+export interface CodeProblem {
+  line: number;
+  message: string;
+}
+
+// Diagnostics that only say a single file cannot see the rest of its project (imports, test
+// globals, Node types): they are not errors of the generated code.
+const OUTSIDE_THE_FILE = new Set([2307, 2304, 2305, 2306, 2503, 2580, 2582, 2591, 2593, 2688, 2792, 2875, 7016, 1259, 1192, 2614]);
+
+const LIB_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  allowJs: true,
+  checkJs: false,
+  jsx: ts.JsxEmit.Preserve,
+  esModuleInterop: true,
+  types: [],
+};
+
+/** The default library files, parsed once per process (checking a file then takes tens of ms). */
+const libCache = new Map<string, ts.SourceFile>();
+
+function typeCheck(fileName: string, content: string): readonly ts.Diagnostic[] {
+  const host = ts.createCompilerHost(LIB_OPTIONS);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, version, onError) => {
+    if (name === fileName) return ts.createSourceFile(name, content, version, true);
+    const cached = libCache.get(name);
+    if (cached) return cached;
+    const sf = getSourceFile(name, version, onError);
+    if (sf && name.includes('/typescript/lib/')) libCache.set(name, sf);
+    return sf;
+  };
+  host.fileExists = (name) => name === fileName || ts.sys.fileExists(name);
+  // Only the file and the default library: no project, no node_modules of the caller.
+  host.resolveModuleNameLiterals = (literals) => literals.map(() => ({ resolvedModule: undefined }));
+  const program = ts.createProgram({ rootNames: [fileName], options: LIB_OPTIONS, host });
+  const sf = program.getSourceFile(fileName)!;
+  return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+}
+
+function tsProblems(path: string, content: string, language: 'typescript' | 'javascript'): CodeProblem[] {
+  const ext = language === 'typescript' ? (path.endsWith('x') ? '.tsx' : '.ts') : path.endsWith('x') ? '.jsx' : '.js';
+  const fileName = `/generated/input${ext}`;
+  const diagnostics = typeCheck(fileName, content).filter((d) => d.category === ts.DiagnosticCategory.Error && !OUTSIDE_THE_FILE.has(d.code));
+  return diagnostics.slice(0, 20).map((d) => ({
+    line: d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0,
+    message: `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ').slice(0, 300)}`,
+  }));
+}
+
+let ruff: Workspace | undefined;
+
+function pythonProblems(content: string): CodeProblem[] {
+  // Syntax errors only: Ruff reports them whatever rules are selected.
+  ruff ??= new Workspace({ lint: { select: ['E9'] } }, PositionEncoding.Utf16);
+  const diagnostics = ruff.check(content) as { code: string | null; message: string; start_location: { row: number } }[];
+  return diagnostics
+    .filter((d) => d.code === null || d.code === 'invalid-syntax' || d.code?.startsWith('E9'))
+    .slice(0, 20)
+    .map((d) => ({ line: d.start_location.row, message: d.message.slice(0, 300) }));
+}
+
+/** What is wrong with generated code (empty: it parses, and for TypeScript type-checks as one file). */
+export function codeProblems(path: string, content: string, language: string): CodeProblem[] {
+  if (language === 'typescript' || language === 'javascript') return tsProblems(path, content, language);
+  if (language === 'python') return pythonProblems(content);
+  return [];
+}
+
+/** Whether generated code of this language is checked. */
+export function isChecked(language: string): language is CheckedLanguage {
+  return language === 'typescript' || language === 'javascript' || language === 'python';
+}
