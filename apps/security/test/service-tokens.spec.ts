@@ -1,5 +1,6 @@
-import { JwtAccessTokenVerifier, resolveAuthOptions } from '@aether/auth';
-import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import { JwtAccessTokenVerifier, resolveAuthOptions, securityTokenFetcher, ServiceTokenProvider } from '@aether/auth';
+import { GRPC_SERVICES, PROTO_LOADER_OPTIONS, protoFile, protoRoot, type securityV1 } from '@aether/contracts';
+import { ClientProxyFactory, Transport, type ClientGrpc } from '@nestjs/microservices';
 import { readGrpcError, type RunningService } from '@aether/service-kit';
 import { createTempDatabase, createTempVhost, startTestService, type TempResource } from '@aether/testing';
 import * as grpc from '@grpc/grpc-js';
@@ -82,6 +83,33 @@ describe('IssueServiceToken (full app)', () => {
     expect(await failure(call('GetMe', {}, res.accessToken))).toMatchObject({ status: grpc.status.NOT_FOUND });
     expect(await failure(call('ListUsers', {}, res.accessToken))).toMatchObject({ status: grpc.status.PERMISSION_DENIED });
     expect(await failure(call('CreateApiKey', { name: 'k' }, res.accessToken))).toMatchObject({ status: grpc.status.PERMISSION_DENIED });
+  });
+
+  it("gives libs/auth's ServiceTokenProvider (the way services get their token) one token for a burst of callers", async () => {
+    const proxy = ClientProxyFactory.create({
+      transport: Transport.GRPC,
+      options: {
+        url: `127.0.0.1:${svc.grpcPort}`,
+        package: GRPC_SERVICES.security.package,
+        protoPath: protoFile('security'),
+        loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] },
+      },
+    });
+    try {
+      const security = (proxy as unknown as ClientGrpc).getService<securityV1.SecurityServiceClient>(GRPC_SERVICES.security.service);
+      let exchanges = 0;
+      const fetcher = securityTokenFetcher(security, 'code-assistant', SECRET);
+      const provider = new ServiceTokenProvider(async () => (exchanges++, fetcher()));
+      const tokens = await Promise.all(Array.from({ length: 10 }, () => provider.token()));
+      expect(new Set(tokens).size).toBe(1);
+      expect(exchanges).toBe(1);
+      expect((await verifier().verify(tokens[0])).serviceId).toBe('code-assistant');
+
+      const wrong = new ServiceTokenProvider(securityTokenFetcher(security, 'code-assistant', 'not-the-secret'));
+      expect(await failure(wrong.token())).toMatchObject({ status: grpc.status.UNAUTHENTICATED });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses a wrong secret and an unknown client alike (UNAUTHENTICATED), never echoing or logging the secret', async () => {
