@@ -217,7 +217,7 @@ describe('code analysis (real analyzers)', () => {
 
 describe('code analysis bounds', () => {
   it('a stuck analyzer is reported as timed out within its limit and the others still answer', async () => {
-    const timeoutMs = 4000;
+    const timeoutMs = 6000;
     const slow = new CodeAnalysisService({
       ...DEFAULT_ANALYSIS_OPTIONS,
       timeoutMs,
@@ -246,6 +246,47 @@ describe('code analysis bounds', () => {
       await slow.onApplicationShutdown();
     }
   }, 90_000);
+
+  it('an analyzer past its heap cap is stopped and reported; the others still answer', async () => {
+    const hog = new CodeAnalysisService({
+      ...DEFAULT_ANALYSIS_OPTIONS,
+      timeoutMs: 60_000,
+      workerMemoryMb: 64,
+      workerAnalyzers: [
+        ...BUILT_IN_WORKER_ANALYZERS.filter((a) => a.name === 'ruff'),
+        { name: 'memory-hog', module: join(__dirname, 'fixtures/analyzers/memory-hog.tool.js'), languages: ['python'] },
+      ],
+    });
+    try {
+      const r = await hog.analyze([{ path: 'tools/deploy.py', content: INSECURE_PY }]);
+      expect(r.analyzers.find((a) => a.name === 'memory-hog')!.error).toBe('ran out of memory (limit 64 MB)');
+      expect(rules(r)).toEqual(expect.arrayContaining(['ruff/S105', 'ruff/S602']));
+    } finally {
+      await hog.onApplicationShutdown();
+    }
+  }, 90_000);
+
+  it('the tools get no environment: none of the service variables (secrets) reach a worker or a subprocess', async () => {
+    process.env.AETHER_ANALYSIS_TEST_SECRET = 'must-not-leak';
+    const probe = new CodeAnalysisService({
+      ...DEFAULT_ANALYSIS_OPTIONS,
+      shellcheckPath: join(__dirname, 'fixtures/analyzers/fake-shellcheck.sh'),
+      workerAnalyzers: [{ name: 'env-probe', module: join(__dirname, 'fixtures/analyzers/env-probe.tool.js'), languages: ['python'] }],
+    });
+    try {
+      const r = await probe.analyze([
+        { path: 'tools/deploy.py', content: INSECURE_PY },
+        { path: 'scripts/clean.sh', content: INSECURE_SH },
+      ]);
+      const seen = Object.fromEntries(r.findings.map((f) => [f.source, f.message]));
+      expect(JSON.parse(seen['env-probe'])).toEqual({});
+      expect(seen.shellcheck).toMatch(/LC_ALL/);
+      expect(seen.shellcheck).not.toMatch(/AETHER_ANALYSIS_TEST_SECRET|must-not-leak|DATABASE_URL|HOME=|PATH=/);
+    } finally {
+      delete process.env.AETHER_ANALYSIS_TEST_SECRET;
+      await probe.onApplicationShutdown();
+    }
+  }, 60_000);
 
   it('a missing shellcheck binary is an error in analyzers; the review goes on', async () => {
     const missing = new CodeAnalysisService({
