@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { BaseEnv, EnvValidationError, loadEnv } from './config';
 import { connectGrpcServer, GrpcHealth } from './grpc';
 import { LifecycleState } from './health';
-import { requestIdOf } from './logging';
+import { installRequestLog, requestIdOf } from './logging';
 import { MetricsService } from './metrics';
 import { ServiceDefinition, serviceRootModule } from './service-definition';
 
@@ -125,6 +125,7 @@ async function serve<E extends BaseEnv>(
       reply.elapsedTime / 1000,
     );
   });
+  installRequestLog(fastify, (await app.resolve(PinoLogger)).logger);
 
   let grpcHealth: GrpcHealth | undefined;
   let grpcPort: number | undefined;

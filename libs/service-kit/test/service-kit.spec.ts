@@ -185,6 +185,13 @@ describe('service kit (real gRPC server, HTTP management port)', () => {
     expect(metrics).toMatch(/grpc_server_handling_seconds_count\{[^}]*code="NOT_FOUND"/);
     expect(metrics).toMatch(/grpc_client_handling_seconds_count\{[^}]*target="security"/);
   });
+
+  it('keeps the request path free of async_hooks: no AsyncLocalStorage is entered per request', async () => {
+    // On Node 20 a single AsyncLocalStorage.run turns on promise hooks for the whole process.
+    const { storage } = jest.requireActual<typeof import('nestjs-pino/storage')>('nestjs-pino/storage');
+    await fetch(`http://127.0.0.1:${svc.httpPort}/healthz`);
+    expect((storage as unknown as { enabled: boolean }).enabled).toBe(false);
+  });
 });
 
 describe('service definition', () => {

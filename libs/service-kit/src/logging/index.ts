@@ -1,2 +1,3 @@
 export * from './request-id';
 export * from './logger-options';
+export * from './request-log';
