@@ -4,7 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { BaseEnv, loadEnv } from './config';
 import { HealthController, LifecycleState, READINESS_PROBES, ReadinessProbeClass } from './health';
 import { loggerOptions } from './logging';
-import { GrpcMetricsInterceptor, MetricsController, MetricsService } from './metrics';
+import { MetricsController, MetricsService } from './metrics';
 import { ENV_TOKEN, SERVICE_NAME } from './tokens';
 
 export interface ServiceKitOptions<E extends BaseEnv> {
@@ -39,7 +39,6 @@ export class ServiceKitModule {
       { provide: READINESS_PROBES, useValue: options.readiness ?? [] },
       ...(options.readiness ?? []),
       LifecycleState,
-      GrpcMetricsInterceptor,
     ];
     return {
       module: ServiceKitModule,

@@ -3,8 +3,8 @@ import { GrpcOptions, MicroserviceOptions, Transport } from '@nestjs/microservic
 import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import type { Server } from '@grpc/grpc-js';
-import { GrpcMetricsInterceptor } from '../metrics';
+import type { Server, ServerInterceptor } from '@grpc/grpc-js';
+import { grpcMetricsInterceptor, MetricsService, nameRpcForMetrics, type RpcMetricLabels } from '../metrics';
 import { GRPC_AUTH_GUARD } from '../tokens';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 
@@ -22,8 +22,11 @@ export class GrpcHealth {
   }
 }
 
-/** gRPC server options for an app's API from proto/: health + reflection registered on load. */
-export function grpcServerOptions(app: GrpcServiceName, url: string, health: GrpcHealth, maxReceiveBytes?: number): GrpcOptions {
+/**
+ * gRPC server options for an app's API from proto/: health + reflection registered on load;
+ * `interceptors` are grpc-js server interceptors (Nest passes channelOptions to the Server).
+ */
+export function grpcServerOptions(app: GrpcServiceName, url: string, health: GrpcHealth, maxReceiveBytes?: number, interceptors: ServerInterceptor[] = []): GrpcOptions {
   const def = GRPC_SERVICES[app];
   return {
     transport: Transport.GRPC,
@@ -33,6 +36,7 @@ export function grpcServerOptions(app: GrpcServiceName, url: string, health: Grp
       url,
       loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] },
       gracefulShutdown: true,
+      ...(interceptors.length ? { channelOptions: { interceptors } as NonNullable<GrpcOptions['options']['channelOptions']> } : {}),
       ...(maxReceiveBytes ? { maxReceiveMessageLength: maxReceiveBytes } : {}),
       onLoadPackageDefinition: (pkg, server: Pick<Server, 'addService'>) => {
         new ReflectionService(pkg).addToServer(server);
@@ -42,11 +46,20 @@ export function grpcServerOptions(app: GrpcServiceName, url: string, health: Grp
   };
 }
 
-/** The app's GRPC_AUTH_GUARD, applied to RPCs only (the management HTTP endpoints stay open). */
+/**
+ * The app's GRPC_AUTH_GUARD, applied to RPCs only (the management HTTP endpoints stay open). It
+ * runs first on every RPC, so it also names the call for the metrics interceptor.
+ */
 class RpcAuthGuard implements CanActivate {
+  private readonly labels = new WeakMap<object, RpcMetricLabels>();
   constructor(private readonly guard: CanActivate) {}
   canActivate(ctx: ExecutionContext) {
-    return ctx.getType() === 'rpc' ? this.guard.canActivate(ctx) : true;
+    if (ctx.getType() !== 'rpc') return true;
+    const handler = ctx.getHandler();
+    let labels = this.labels.get(handler);
+    if (!labels) this.labels.set(handler, (labels = { service: ctx.getClass().name, method: handler.name }));
+    nameRpcForMetrics(ctx.getArgByIndex(1), labels);
+    return this.guard.canActivate(ctx);
   }
 }
 
@@ -75,13 +88,13 @@ function grpcAuthGuard(app: INestApplication, service: GrpcServiceName): CanActi
  */
 export function connectGrpcServer(app: INestApplication, service: GrpcServiceName, url: string, health = new GrpcHealth(service), maxReceiveBytes?: number): GrpcHealth {
   const guard = grpcAuthGuard(app, service);
-  const server = app.connectMicroservice<MicroserviceOptions>(grpcServerOptions(service, url, health, maxReceiveBytes), {
+  const interceptors = [grpcMetricsInterceptor(app.get(MetricsService))];
+  const server = app.connectMicroservice<MicroserviceOptions>(grpcServerOptions(service, url, health, maxReceiveBytes, interceptors), {
     inheritAppConfig: true,
     deferInitialization: true,
   });
   app.useGlobalGuards(new RpcAuthGuard(guard));
   app.useGlobalFilters(new GrpcExceptionFilter(app.getHttpAdapter()));
-  app.useGlobalInterceptors(app.get(GrpcMetricsInterceptor));
   (server as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
   return health;
 }

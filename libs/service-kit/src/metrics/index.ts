@@ -1,3 +1,3 @@
 export * from './metrics.service';
-export * from './grpc-metrics.interceptor';
+export * from './grpc-metrics';
 export * from './metrics.controller';
