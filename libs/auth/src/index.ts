@@ -11,4 +11,5 @@ export * from './grpc-metadata';
 export * from './auth-env';
 export * from './auth.module';
 export * from './service-credentials';
+export * from './service-credentials-env';
 export * from './service-credentials.module';
