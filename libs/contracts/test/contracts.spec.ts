@@ -263,19 +263,24 @@ describe('ai-gateway contract', () => {
 });
 
 describe('code-assistant contract', () => {
-  it('round-trips Review with findings of every severity', async () => {
+  it('round-trips Review with findings of every severity, the analyzers and the llm flag (false and unset differ)', async () => {
     const request: codeAssistantV1.ReviewRequest = {
       files: [{ path: 'src/a.ts', content: 'const x = 1;\n' }, { path: 'src/b.py', content: 'import os\n' }],
-      diff: '',
+      diff: '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -0,0 +1 @@\n+const x = 1;\n',
       language: '',
       focus: 'security',
+      llm: false,
     };
     const response: codeAssistantV1.ReviewResponse = {
       summary: 'Two small issues.',
       findings: [
-        { path: 'src/a.ts', line: 1, endLine: 0, severity: 'warning', rule: 'eslint/no-unused-vars', message: "'x' is never used", suggestion: '' },
-        { path: 'src/b.py', line: 1, endLine: 3, severity: 'error', rule: 'llm/unused-import', message: 'os is unused', suggestion: 'Remove the import.' },
-        { path: 'src/b.py', line: 2, endLine: 0, severity: 'info', rule: 'style', message: 'fine', suggestion: '' },
+        { path: 'src/a.ts', line: 1, endLine: 0, column: 7, severity: 'warning', rule: 'eslint/no-unused-vars', source: 'eslint', message: "'x' is never used", suggestion: '' },
+        { path: 'src/b.py', line: 1, endLine: 3, column: 0, severity: 'error', rule: 'llm/unused-import', source: 'llm', message: 'os is unused', suggestion: 'Remove the import.' },
+        { path: 'src/b.py', line: 2, endLine: 0, column: 0, severity: 'info', rule: 'ruff/E501', source: 'ruff', message: 'fine', suggestion: '' },
+      ],
+      analyzers: [
+        { name: 'eslint', version: '9.39.5', files: 1, durationMs: 12, error: '' },
+        { name: 'llm', version: '', files: 2, durationMs: 0, error: 'no model is configured' },
       ],
     };
     const h = await serve('code-assistant', { unary: { Review: response } });
@@ -283,6 +288,8 @@ describe('code-assistant contract', () => {
     expectRoundTrip(got, response);
     expect(got.findings.map((f) => f.severity)).toEqual(['warning', 'error', 'info']);
     expectRoundTrip(h.seen.Review[0], request);
+    await unary(h, 'review', { ...request, llm: undefined });
+    expect((h.seen.Review[1] as codeAssistantV1.ReviewRequest).llm).toBeUndefined();
   });
 });
 
