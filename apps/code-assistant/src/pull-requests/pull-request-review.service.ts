@@ -237,13 +237,18 @@ export class PullRequestReviewService {
         outcomes.push({ ...whole, findings: whole.findings.filter((x) => added.get(x.path)?.has(x.line)) });
       }
     }
-    if (whole.length) outcomes.push(await this.reviews.review({ files: whole.map(source), llm }, caller));
+    const summaries = outcomes.map((o) => o.summary).filter(Boolean);
+    if (whole.length) {
+      const out = await this.reviews.review({ files: whole.map(source), llm }, caller);
+      outcomes.push(out);
+      if (out.summary) summaries.push(`Files GitHub shows no diff for (reviewed whole): ${out.summary}`);
+    }
     const analyzers = new Map<string, AnalyzerRun>();
     for (const o of outcomes) for (const a of o.analyzers) analyzers.set(a.name, { ...a, files: (analyzers.get(a.name)?.files ?? 0) + a.files });
     return {
       findings: outcomes.flatMap((o) => o.findings),
       analyzers: [...analyzers.values()],
-      summary: outcomes.map((o) => o.summary).filter(Boolean).join(' ') || (files.length ? '' : 'No reviewable file in this push.'),
+      summary: summaries.join(' ') || (files.length ? '' : 'No reviewable file in this push.'),
     };
   }
 

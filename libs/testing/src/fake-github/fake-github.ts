@@ -147,6 +147,13 @@ interface ReviewCommentInput {
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 
+/** GitHub's `patch` of a file between two versions: hunks only (no ---/+++ header), 3 lines of context. */
+export function githubPatch(before: string, after: string): string {
+  return structuredPatch('a', 'b', before, after, '', '', { context: 3 })
+    .hunks.map((h) => `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n${h.lines.join('\n')}`)
+    .join('\n');
+}
+
 /** The lines a review comment may sit on, per side, from a GitHub `patch` (hunks only). */
 export function commentableLines(patch: string): { RIGHT: Set<number>[]; LEFT: Set<number>[] } {
   const right: Set<number>[] = [];
@@ -283,9 +290,8 @@ export class FakeGithub {
 
   private file(spec: FakePullRequestFileSpec): FakeGithubFile {
     const status = spec.before === undefined ? 'added' : spec.after === undefined ? 'removed' : 'modified';
-    const hunks = structuredPatch(spec.path, spec.path, spec.before ?? '', spec.after ?? '', '', '', { context: 3 }).hunks;
-    const lines = hunks.flatMap((h) => h.lines);
-    const patch = hunks.map((h) => `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n${h.lines.join('\n')}`).join('\n');
+    const patch = githubPatch(spec.before ?? '', spec.after ?? '');
+    const lines = patch.split('\n').filter((l) => !l.startsWith('@@'));
     const additions = lines.filter((l) => l.startsWith('+')).length;
     const deletions = lines.filter((l) => l.startsWith('-')).length;
     return {
