@@ -66,6 +66,8 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
 
   async function install(namespace: string, files: string[], extra: string[] = WAIT): Promise<HelmResult> {
     await h.createNamespace(namespace, loadChartValues(CHART, files));
+    // Chroma's volume claim (no provisioner here).
+    await h.provideVolumes(namespace, render(files).objects);
     return h.helm(['install', RELEASE, CHART, '-n', namespace, ...fileArgs(files), ...extra]);
   }
 
@@ -84,6 +86,25 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
   function wantedReplicas(objects: K8sObject[]): Map<string, number> {
     const hpaMin = new Map(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => [o.spec.scaleTargetRef.name, o.spec.minReplicas]));
     return new Map(objects.filter((o) => o.kind === 'Deployment').map((d) => [d.metadata.name, hpaMin.get(d.metadata.name) ?? d.spec.replicas ?? 1]));
+  }
+
+  /** Replicas of every workload behind a Service: Deployments as above, StatefulSets their own count. */
+  function podsPerWorkload(objects: K8sObject[]): Map<string, number> {
+    const statefulSets = objects.filter((o) => o.kind === 'StatefulSet').map((s): [string, number] => [s.metadata.name, s.spec.replicas ?? 1]);
+    return new Map([...wantedReplicas(objects), ...statefulSets]);
+  }
+
+  /** true once every StatefulSet has all its pods ready and available at the current revision; else what is not. */
+  async function statefulSetsSettled(namespace: string, objects: K8sObject[]): Promise<true | string> {
+    const wanted = objects.filter((o) => o.kind === 'StatefulSet');
+    const onServer = await h.list('statefulsets', namespace, `${INSTANCE}=${RELEASE}`);
+    if (onServer.length !== wanted.length) return `${onServer.length} of ${wanted.length} StatefulSets`;
+    const unsettled = onServer.filter((sts) => {
+      const s = sts.status ?? {};
+      const n = sts.spec.replicas;
+      return !(s.observedGeneration === sts.metadata.generation && s.readyReplicas === n && s.availableReplicas === n && s.currentRevision === s.updateRevision);
+    });
+    return unsettled.length === 0 || unsettled.map((sts) => `${sts.metadata.name}: ${JSON.stringify(sts.status)}`).join('; ');
   }
 
   /** true once every Deployment runs exactly its wanted replicas, all updated and available; else what is not. */
@@ -119,6 +140,8 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
     const wanted = wantedReplicas(objects);
     expect(wanted.size).toBeGreaterThan(0);
     await waitUntil(`every Deployment in ${namespace} Available at its HPA minimum`, () => deploymentsSettled(namespace, wanted), 120_000);
+    await waitUntil(`every StatefulSet in ${namespace} ready`, () => statefulSetsSettled(namespace, objects), 120_000);
+    const pods = podsPerWorkload(objects);
 
     await waitUntil(
       `every HPA in ${namespace} reporting its minimum`,
@@ -141,7 +164,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
           const mine = slices.filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
           const ready = new Set(mine.flatMap((s) => (s.endpoints ?? []).filter((e: Obj) => e.conditions?.ready === true).map((e: Obj) => e.targetRef?.name)));
           const ports = new Set(mine.flatMap((s) => (s.ports ?? []).map((p: Obj) => p.name)));
-          const ok = ready.size === wanted.get(svc.metadata.name) && svc.spec.ports.every((p: Obj) => ports.has(p.name));
+          const ok = ready.size === pods.get(svc.metadata.name) && svc.spec.ports.every((p: Obj) => ports.has(p.name));
           return ok ? [] : [`${svc.metadata.name}: ready ${[...ready].join(",")}; ports ${[...ports].join(",")}; endpoints ${JSON.stringify(mine.map((s) => s.endpoints))}`];
         });
         return wrong.length === 0 || wrong.join('; ');
@@ -158,6 +181,30 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
     expect(leftHooks.map(key)).toEqual([]);
   }
 
+  /**
+   * The Chroma server of the release runs (its StatefulSet pod ready and available, on its bound
+   * volume, behind a Service with a ready endpoint) and rag is configured for it: CHROMA_URL in
+   * its ConfigMap names that Service, and no Secret supplies another one.
+   */
+  async function expectChromaServingRag(namespace: string): Promise<void> {
+    const sts = await h.kube.kubectlJson(['get', 'statefulset', 'chroma', '-n', namespace]);
+    expect(sts.status).toMatchObject({ readyReplicas: 1, availableReplicas: 1 });
+    const [pod] = await h.list('pods', namespace, `${INSTANCE}=${RELEASE},app.kubernetes.io/name=chroma`);
+    expect(condition(pod, 'Ready')?.status).toBe('True');
+    expect(pod.spec.containers[0].readinessProbe.httpGet.path).toBe('/api/v2/heartbeat');
+    const claim = await h.kube.kubectlJson(['get', 'pvc', 'data-chroma-0', '-n', namespace]);
+    expect(claim.status.phase).toBe('Bound');
+    const slices = await h.list('endpointslices', namespace, 'kubernetes.io/service-name=chroma');
+    expect(slices.flatMap((s) => (s.endpoints ?? []).filter((e: Obj) => e.conditions?.ready).map((e: Obj) => e.targetRef?.name))).toEqual([pod.metadata.name]);
+
+    const ragEnv = await h.kube.kubectlJson(['get', 'configmap', 'rag-env', '-n', namespace]);
+    const service = await h.kube.kubectlJson(['get', 'service', 'chroma', '-n', namespace]);
+    expect(ragEnv.data.CHROMA_URL).toBe(`http://${service.metadata.name}:${service.spec.ports[0].port}`);
+    const ragPods = await h.list('pods', namespace, `${SERVER},app.kubernetes.io/name=rag`);
+    expect(ragPods.length).toBeGreaterThan(0);
+    for (const p of ragPods) expect((p.spec.containers[0].env ?? []).map((e: Obj) => e.name)).not.toContain('CHROMA_URL');
+  }
+
   describe('install', () => {
     it(
       'default values: installs under the restricted Pod Security Standard and settles healthy',
@@ -172,6 +219,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         // The migrations ran: security and task-manager at least.
         const jobs = render([]).hooks.filter((o) => o.kind === 'Job');
         expect(jobs.length).toBeGreaterThanOrEqual(2);
+        await expectChromaServingRag('aether-default');
       },
       CASE_TIMEOUT,
     );
@@ -224,6 +272,7 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         // Warnings are seen at all (so "no unknown warning" elsewhere means something).
         expect(res.warnings.some((w) => KNOWN_WARNINGS[0].pattern.test(w))).toBe(true);
         await expectHealthyRelease('aether-gke', [GKE]);
+        await expectChromaServingRag('aether-gke');
       },
       CASE_TIMEOUT,
     );
@@ -295,19 +344,24 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
     );
 
     it(
-      'uninstall leaves nothing labelled with the release behind',
+      'uninstall leaves nothing labelled with the release behind but the Chroma data claim (kept on purpose), which can then be deleted',
       async () => {
         expect((await h.objectsIn(NS, { selector: `${INSTANCE}=${RELEASE}` })).length).toBeGreaterThan(0);
         const res = await h.helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '3m']);
         expectSucceeded(res);
+        const ofRelease = (o: K8sObject) => o.metadata.labels?.[INSTANCE] === RELEASE || o.metadata.annotations?.[RELEASE_ANNOTATION] || o.metadata.labels?.owner === 'helm';
         await waitUntil(
-          'no object of the release left',
+          'no object of the release left but the data claim',
           async () => {
-            const left = await h.objectsIn(NS);
-            return !left.some((o) => o.metadata.labels?.[INSTANCE] === RELEASE || o.metadata.annotations?.[RELEASE_ANNOTATION] || o.metadata.labels?.owner === 'helm');
+            const left = (await h.objectsIn(NS)).filter(ofRelease).map(key);
+            return (left.length === 1 && left[0] === 'PersistentVolumeClaim/data-chroma-0') || left.join(', ');
           },
           120_000,
         );
+        // persistentVolumeClaimRetentionPolicy Retain: the vectors survive helm uninstall.
+        expect((await h.kube.kubectlJson(['get', 'pvc', 'data-chroma-0', '-n', NS])).status.phase).toBe('Bound');
+        await h.kubectlOk(['delete', 'pvc', 'data-chroma-0', '-n', NS, '--wait']);
+        expect((await h.objectsIn(NS)).filter(ofRelease).map(key)).toEqual([]);
       },
       CASE_TIMEOUT,
     );
@@ -322,7 +376,8 @@ describe('the chart on a real API server (kube-apiserver + kwok)', () => {
         expect(res.status).not.toBe(0);
         expect(res.stderr).toMatch(/must be less than or equal to (cpu|memory) limit/);
         expect(await h.list('deployments', 'aether-limits')).toEqual([]);
-        expect(await h.list('pods', 'aether-limits')).toEqual([]);
+        // No service pod (Chroma's StatefulSet has its own resources, not the defaults).
+        expect(await h.list('pods', 'aether-limits', SERVER)).toEqual([]);
       },
       CASE_TIMEOUT,
     );

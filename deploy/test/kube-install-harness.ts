@@ -90,6 +90,38 @@ export class KubeInstallHarness {
     await waitUntil(`ServiceAccount default in ${name}`, async () => (await this.kube.kubectl(['get', 'serviceaccount', 'default', '-n', name])).status === 0);
   }
 
+  /**
+   * A PersistentVolume for each claim the StatefulSets among these objects will make in the
+   * namespace (this control plane has no provisioner): hostPath, pre-bound to its claim by
+   * claimRef, so the PV controller binds it and the scheduler can place the pod.
+   */
+  async provideVolumes(namespace: string, objects: K8sObject[]): Promise<string[]> {
+    const volumes = objects
+      .filter((o) => o.kind === 'StatefulSet')
+      .flatMap((sts) =>
+        (sts.spec.volumeClaimTemplates ?? []).flatMap((t: Obj) =>
+          Array.from({ length: sts.spec.replicas ?? 1 }, (_, i) => {
+            const claim = `${t.metadata.name}-${sts.metadata.name}-${i}`;
+            return {
+              apiVersion: 'v1',
+              kind: 'PersistentVolume',
+              metadata: { name: `${namespace}-${claim}`, labels: { 'aether.test/namespace': namespace } },
+              spec: {
+                capacity: { storage: t.spec.resources.requests.storage },
+                accessModes: t.spec.accessModes,
+                persistentVolumeReclaimPolicy: 'Retain',
+                storageClassName: t.spec.storageClassName ?? '',
+                hostPath: { path: `/var/lib/aether-test/${namespace}/${claim}` },
+                claimRef: { namespace, name: claim },
+              },
+            };
+          }),
+        ),
+      );
+    if (volumes.length) await this.kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: volumes }));
+    return volumes.map((v) => v.metadata.name);
+  }
+
   /** Every namespaced object in the namespace, of every listable type but events. */
   async objectsIn(namespace: string, opts: { selector?: string } = {}): Promise<K8sObject[]> {
     // Asked each time: a CRD installed meanwhile adds a type.

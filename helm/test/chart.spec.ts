@@ -222,9 +222,12 @@ describe.each(PROFILES)('helm chart with %s values', (_profile, files) => {
       ];
       expect(sorted(ingressEdges(policy.spec.ingress))).toEqual(sorted(expectedIngress));
 
-      const storePorts = Object.entries(svc.stores as Obj).flatMap(([kind, o]) => (o?.ports ?? values.global.stores[kind].ports) as number[]);
+      // A store the release runs itself (chroma.enabled) is reached at its pods, the others through storeCidrs.
+      const inCluster = (kind: string) => values[kind]?.enabled === true;
+      const storePorts = Object.entries(svc.stores as Obj).filter(([kind]) => !inCluster(kind)).flatMap(([kind, o]) => (o?.ports ?? values.global.stores[kind].ports) as number[]);
       const expectedEgress = [
         'anywhere->53',
+        ...Object.keys(svc.stores as Obj).filter(inCluster).map((kind) => `${kind}->${values[kind].port}`),
         ...(svc.calls as string[]).filter((c) => services.has(c)).map((c) => `${c}->${ports.grpc}`),
         ...(svc.auth && name !== issuer ? [`${issuer}->${ports.http}`] : []),
         ...np.storeCidrs.flatMap((cidr: string) => storePorts.map((p) => `cidr:${cidr}->${p}`)),
@@ -247,6 +250,48 @@ describe.each(PROFILES)('helm chart with %s values', (_profile, files) => {
     for (const { owner } of podSpecs(objects)) {
       expect(selects(deny.spec.podSelector.matchLabels, owner.spec.template.metadata.labels)).toBe(true);
     }
+  });
+
+  it('runs a Chroma server for rag: a locked-down StatefulSet with its volume, probed on the heartbeat, reachable from rag only', () => {
+    expect(values.chroma.enabled).toBe(true);
+    const sts = find(objects, 'StatefulSet', 'chroma')!;
+    expect(sts.spec.replicas).toBe(1);
+    const pod = sts.spec.template.spec;
+    expect(selects(sts.spec.selector.matchLabels, sts.spec.template.metadata.labels)).toBe(true);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const [c] = pod.containers;
+    expect(c.image).toBe(`${values.chroma.image.repository}:${values.chroma.image.tag}`);
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(c[probe].httpGet).toEqual({ path: '/api/v2/heartbeat', port: 'http' });
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    for (const r of ['cpu', 'memory']) expect(c.resources.limits[r] && c.resources.requests[r]).toBeDefined();
+    // Data on the volume claim, scratch in an emptyDir (read-only root).
+    expect(c.volumeMounts.find((m: Obj) => m.mountPath === '/data').name).toBe(sts.spec.volumeClaimTemplates[0].metadata.name);
+    expect(pod.volumes.find((v: Obj) => v.name === c.volumeMounts.find((m: Obj) => m.mountPath === '/tmp').name).emptyDir).toBeDefined();
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(values.chroma.persistence.size);
+    // helm uninstall keeps the vectors.
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy.whenDeleted).toBe('Retain');
+
+    const service = find(objects, 'Service', 'chroma')!;
+    expect(selects(service.spec.selector, sts.spec.template.metadata.labels)).toBe(true);
+    expect(service.spec.ports.map((p: Obj) => [p.name, p.port, p.targetPort])).toEqual([['http', values.chroma.port, 'http']]);
+
+    // rag (every service whose stores name chroma) is pointed at it, in plain config instead of a Secret.
+    const clients = [...services.values()].filter((svc) => 'chroma' in (svc.stores as Obj)).map((svc) => svc.name);
+    expect(clients).toContain('rag');
+    for (const name of clients) {
+      expect(find(objects, 'ConfigMap', `${name}-env`)!.data.CHROMA_URL).toBe(`http://chroma:${values.chroma.port}`);
+      const container = find(objects, 'Deployment', name)!.spec.template.spec.containers[0];
+      expect((container.env ?? []).map((e: Obj) => e.name)).not.toContain('CHROMA_URL');
+    }
+    // Ingress from exactly those services, on the Chroma port; no egress at all.
+    const policy = find(objects, 'NetworkPolicy', 'chroma')!;
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(selects(policy.spec.podSelector.matchLabels, sts.spec.template.metadata.labels)).toBe(true);
+    expect(policy.spec.ingress).toHaveLength(1);
+    expect(policy.spec.ingress[0].from.map((p: Obj) => p.podSelector.matchLabels[NAME]).sort()).toEqual(clients.sort());
+    expect(policy.spec.ingress[0].ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    expect(policy.spec.egress).toEqual([]);
   });
 
   it('runs the migrations of PostgreSQL services as a pre-install/pre-upgrade Job with MIGRATE_ONLY=true', () => {

@@ -43,7 +43,10 @@ describe('extending the chart through values', () => {
     const grpcRule = ragPolicy.spec.ingress.find((r: Obj) => r.ports.some((p: Obj) => p.port === 'grpc'));
     expect(grpcRule.from.map((p: Obj) => p.podSelector.matchLabels['app.kubernetes.io/name'])).toEqual(['api-gateway']);
     const storePorts = ragPolicy.spec.egress.find((r: Obj) => r.to?.[0]?.ipBlock).ports.map((p: Obj) => p.port);
-    expect(storePorts.sort()).toEqual([443, 5432, 5671, 5672, 8000].sort());
+    expect(storePorts.sort()).toEqual([5432, 5671, 5672].sort());
+    // Chroma runs in the release (chroma.enabled): reached at its pods, not through storeCidrs.
+    expect(egressPeers(ragPolicy)).toContain('chroma');
+    expect(find(res.objects, 'ConfigMap', 'rag-env')!.data.CHROMA_URL).toBe('http://chroma:8000');
     expect(egressPeers(find(res.objects, 'NetworkPolicy', 'api-gateway')!)).toContain('rag');
     // The issuer now also serves the JWKS to rag.
     const securityPolicy = find(res.objects, 'NetworkPolicy', 'security')!;
@@ -53,6 +56,19 @@ describe('extending the chart through values', () => {
       .filter(Boolean);
     const verifiers = [...services.values()].filter((svc) => svc.auth && svc.name !== platform.global.auth.issuerService).map((svc) => svc.name);
     expect(httpPeers.sort()).toEqual([...new Set([...verifiers, 'rag'])].sort());
+  });
+
+  it('uses an external Chroma when chroma.enabled is false: no Chroma objects, rag reads CHROMA_URL from the named Secret and reaches it through storeCidrs', () => {
+    const res = renderWith({ chroma: { enabled: false } });
+    expect(res.stderr).toBe('');
+    expect(res.objects.filter((o) => o.metadata.name === 'chroma')).toEqual([]);
+    expect(find(res.objects, 'ConfigMap', 'rag-env')!.data.CHROMA_URL).toBeUndefined();
+    const env = find(res.objects, 'Deployment', 'rag')!.spec.template.spec.containers[0].env;
+    expect(env.find((e: Obj) => e.name === 'CHROMA_URL').valueFrom.secretKeyRef).toEqual({ name: platform.global.stores.chroma.existingSecret, key: 'url' });
+    const ragPolicy = find(res.objects, 'NetworkPolicy', 'rag')!;
+    expect(egressPeers(ragPolicy)).not.toContain('chroma');
+    const storePorts = ragPolicy.spec.egress.find((r: Obj) => r.to?.[0]?.ipBlock).ports.map((p: Obj) => p.port);
+    expect(storePorts).toEqual(expect.arrayContaining(platform.global.stores.chroma.ports));
   });
 
   it('drops a disabled service and every edge to it', () => {

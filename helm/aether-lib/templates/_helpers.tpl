@@ -147,6 +147,16 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* URL of a store the release runs itself — a top-level values block of the store's name with
+enabled: true (chroma: templates/chroma.yaml) — else "". Args: (list root kind). */}}
+{{- define "aether-lib.inClusterStoreUrl" -}}
+{{- $root := index . 0 -}}
+{{- $block := index $root.Values (index . 1) -}}
+{{- if and (kindIs "map" $block) $block.enabled -}}
+{{- printf "http://%s:%v" (include "aether-lib.fullname" (list $root (index . 1))) $block.port -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Non-secret environment of a service (ConfigMap data and the migration Job's env), as JSON. */}}
 {{- define "aether-lib.envMap" -}}
 {{- $root := .root -}}
@@ -157,6 +167,11 @@ true
 {{- end -}}
 {{- range $callee := include "aether-lib.callees" . | fromJsonArray -}}
 {{- $_ := set $env (include "aether-lib.grpcUrlEnv" $callee) (printf "%s:%v" (include "aether-lib.fullname" (list $root $callee)) $g.ports.grpc) -}}
+{{- end -}}
+{{- range $kind := keys (.svc.stores | default dict) | sortAlpha -}}
+{{- with include "aether-lib.inClusterStoreUrl" (list $root $kind) -}}
+{{- $_ := set $env (index $g.stores $kind).env . -}}
+{{- end -}}
 {{- end -}}
 {{- if include "aether-lib.usesRemoteJwks" . -}}
 {{- $_ := set $env "AUTH_JWKS_URL" (printf "http://%s:%v%s" (include "aether-lib.fullname" (list $root $g.auth.issuerService)) $g.ports.http $g.auth.jwksPath) -}}
@@ -180,6 +195,7 @@ true
 {{- fail (printf "services.%s.stores: unknown store %q (define it under global.stores)" $name $kind) -}}
 {{- end -}}
 {{- $s := include "aether-lib.deepMerge" (list $global (index $.svc.stores $kind | default dict)) | fromJson -}}
+{{- if not (include "aether-lib.inClusterStoreUrl" (list $root $kind)) -}}
 {{- if not $s.existingSecret -}}
 {{- fail (printf "services.%s.stores.%s.existingSecret: name the Secret that holds %s" $name $kind $s.env) -}}
 {{- end }}
@@ -188,6 +204,7 @@ true
     secretKeyRef:
       name: {{ $s.existingSecret }}
       key: {{ $s.key | default "url" }}
+{{- end -}}
 {{- end -}}
 {{- range $envName := keys (.svc.secretEnv | default dict) | sortAlpha -}}
 {{- $ref := index $.svc.secretEnv $envName -}}

@@ -5,7 +5,8 @@ NetworkPolicy of one service, derived from the call graph in values:
              grpc from exactly the services whose `calls` name this one;
              http from the services with `auth: true` when this one is the token issuer (JWKS).
   egress   — DNS; grpc to each callee; http to the issuer (JWKS) when `auth: true`;
-             the ports of the stores it uses, to global.networkPolicy.storeCidrs;
+             the ports of the stores it uses, to global.networkPolicy.storeCidrs (a store the
+             release runs itself, chroma.enabled: to its pods);
              extraEgress from global and service values.
 Anything else is denied (policyTypes Ingress and Egress; plus aether-lib.defaultDeny).
 The selector covers the server pods and the migration Job pods of the service.
@@ -22,10 +23,15 @@ The selector covers the server pods and the migration Job pods of the service.
 {{- $jwksConsumers = include "aether-lib.jwksConsumers" $root | fromJsonArray -}}
 {{- end -}}
 {{- $storePorts := list -}}
+{{- $inClusterStores := list -}}
 {{- range $kind := keys (.svc.stores | default dict) | sortAlpha -}}
+{{- if include "aether-lib.inClusterStoreUrl" (list $root $kind) -}}
+{{- $inClusterStores = append $inClusterStores $kind -}}
+{{- else -}}
 {{- $s := include "aether-lib.deepMerge" (list (index $g.stores $kind) (index $.svc.stores $kind | default dict)) | fromJson -}}
 {{- range $s.ports -}}
 {{- $storePorts = append $storePorts (int .) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $storePorts = $storePorts | uniq | sortAlpha -}}
@@ -106,6 +112,15 @@ spec:
               {{- include "aether-lib.selectorLabels" (list $root $g.auth.issuerService) | nindent 14 }}
       ports:
         - { port: {{ $g.ports.http }}, protocol: TCP }
+    {{- end }}
+    {{- range $inClusterStores }}
+    # A store the release runs itself (chroma.enabled).
+    - to:
+        - podSelector:
+            matchLabels:
+              {{- include "aether-lib.selectorLabels" (list $root .) | nindent 14 }}
+      ports:
+        - { port: {{ (index $root.Values .).port }}, protocol: TCP }
     {{- end }}
     {{- if $storePorts }}
     # Data stores and the broker (managed services outside the cluster by default).
