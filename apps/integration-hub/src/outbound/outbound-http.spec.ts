@@ -13,6 +13,11 @@ describe('OutboundHttp', () => {
       hits++;
       if (req.url === '/big') return res.end('x'.repeat(100_000));
       if (req.url === '/hang') return; // never answers
+      if (req.url === '/echo') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        return req.on('end', () => res.end(`${req.method} ${req.headers['content-length'] ?? '-'} ${Buffer.concat(chunks).length}`));
+      }
       if (req.url === '/redirect') {
         res.writeHead(302, { location: 'http://169.254.169.254/' });
         return res.end();
@@ -46,6 +51,18 @@ describe('OutboundHttp', () => {
     expect(await http.post({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}' })).toMatchObject({ status: 200, body: 'ok' });
     expect((await http.post({ url: `http://127.0.0.1:${port}/big`, headers: {}, body: '' })).body).toHaveLength(1024);
     expect(await http.post({ url: `http://127.0.0.1:${port}/redirect`, headers: {}, body: '' })).toMatchObject({ status: 302 });
+    http.close();
+  });
+
+  it('GETs with the same policy, no body; says when an answer was longer than the cap', async () => {
+    const http = client('127.0.0.1');
+    expect((await http.get({ url: `http://127.0.0.1:${port}/echo`, headers: {} })).body).toBe('GET - 0');
+    expect((await http.post({ url: `http://127.0.0.1:${port}/echo`, headers: {}, body: 'abc' })).body).toBe('POST 3 3');
+    const big = await http.get({ url: `http://127.0.0.1:${port}/big`, headers: {}, maxResponseBytes: 50_000 });
+    expect(big).toMatchObject({ truncated: true });
+    expect(big.bytes).toHaveLength(50_000);
+    expect(await http.get({ url: `http://127.0.0.1:${port}/`, headers: {} })).toMatchObject({ body: 'ok', truncated: false });
+    await expect(client('').get({ url: `http://127.0.0.1:${port}/`, headers: {} })).rejects.toBeInstanceOf(OutboundBlockedError);
     http.close();
   });
 
