@@ -31,10 +31,37 @@ export { IDEMPOTENCY_STORE } from './idempotency/idempotency-store';
 export type { IdempotencyStore, IdempotencyClaim } from './idempotency/idempotency-store';
 export { RedisIdempotencyStore } from './idempotency/redis-idempotency-store';
 export type { RedisIdempotencyOptions } from './idempotency/redis-idempotency-store';
-export { OutboxEvent } from './outbox/outbox-event.entity';
-export { CreateOutboxEvents1760000000000, OUTBOX_MIGRATIONS } from './outbox/outbox.migration';
-export { OutboxService } from './outbox/outbox.service';
 export type { EnqueueOptions } from './outbox/outbox.service';
-export { OutboxRelay } from './outbox/outbox-relay';
-export { OutboxModule } from './outbox/outbox.module';
 export type { OutboxModuleOptions, OutboxRelayOptions } from './outbox/outbox.options';
+
+// The outbox (TypeORM entity, relay, module) is loaded on first use, not with the package: its
+// entity decorators load TypeORM (~300 modules, ~15 MB), which services without PostgreSQL
+// (ai-gateway, analytics, docker-manager, the gateway) must not pay for. Each name is both the
+// class (value, through a getter) and its instance type.
+type OutboxExports = typeof import('./outbox/outbox-event.entity') &
+  typeof import('./outbox/outbox.migration') &
+  typeof import('./outbox/outbox.service') &
+  typeof import('./outbox/outbox-relay') &
+  typeof import('./outbox/outbox.module');
+const OUTBOX_EXPORTS = {
+  OutboxEvent: './outbox/outbox-event.entity',
+  CreateOutboxEvents1760000000000: './outbox/outbox.migration',
+  OUTBOX_MIGRATIONS: './outbox/outbox.migration',
+  OutboxService: './outbox/outbox.service',
+  OutboxRelay: './outbox/outbox-relay',
+  OutboxModule: './outbox/outbox.module',
+} satisfies Partial<Record<keyof OutboxExports, string>>;
+for (const [name, file] of Object.entries(OUTBOX_EXPORTS)) {
+  Object.defineProperty(exports, name, { enumerable: true, get: () => (require(file) as Record<string, unknown>)[name] });
+}
+export declare const OutboxEvent: OutboxExports['OutboxEvent'];
+export type OutboxEvent = InstanceType<OutboxExports['OutboxEvent']>;
+export declare const CreateOutboxEvents1760000000000: OutboxExports['CreateOutboxEvents1760000000000'];
+export type CreateOutboxEvents1760000000000 = InstanceType<OutboxExports['CreateOutboxEvents1760000000000']>;
+export declare const OUTBOX_MIGRATIONS: OutboxExports['OUTBOX_MIGRATIONS'];
+export declare const OutboxService: OutboxExports['OutboxService'];
+export type OutboxService = InstanceType<OutboxExports['OutboxService']>;
+export declare const OutboxRelay: OutboxExports['OutboxRelay'];
+export type OutboxRelay = InstanceType<OutboxExports['OutboxRelay']>;
+export declare const OutboxModule: OutboxExports['OutboxModule'];
+export type OutboxModule = InstanceType<OutboxExports['OutboxModule']>;
