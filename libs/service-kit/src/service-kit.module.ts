@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { BaseEnv, loadEnv } from './config';
 import { HealthController, LifecycleState, READINESS_PROBES, ReadinessProbeClass } from './health';
@@ -43,7 +42,6 @@ export class ServiceKitModule {
     return {
       module: ServiceKitModule,
       imports: [
-        TerminusModule.forRoot({ logger: false }),
         LoggerModule.forRootAsync({
           useFactory: () => loggerOptions(options.name, resolveEnv().LOG_LEVEL),
         }),
