@@ -2,7 +2,7 @@
 // ShellCheck, dockerfile-ast, tree-sitter) in their worker threads and subprocesses: the right
 // rules on the right lines, nothing on clean code, the repository's configuration never honoured
 // or run, and every bound (size cap, timeout, missing tool) reported without stopping the review.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ANALYSIS_OPTIONS } from '../src/analysis/analysis.options';
@@ -96,6 +96,33 @@ describe('code analysis (real analyzers)', () => {
     }
     expect(r.analyzers).toEqual([expect.objectContaining({ name: 'shellcheck', version: '0.9.0', files: 2 })]);
     expect(r.analyzers[0].error).toBeUndefined();
+  });
+
+  it('ShellCheck works in a temp directory of its own, removed afterwards', async () => {
+    const previous = process.env.TMPDIR;
+    const tmp = mkdtempSync(join(tmpdir(), 'aether-analysis-tmp-'));
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it at each call
+    try {
+      const r = await analysis.analyze([{ path: 'scripts/clean.sh', content: INSECURE_SH }]);
+      expect(rules(r)).toContain('shellcheck/SC2086');
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('the language hint names a file whose path does not; a known extension wins over the hint', async () => {
+    const r = await analysis.analyze(
+      [
+        { path: 'snippet', content: INSECURE_PY },
+        { path: 'src/run.ts', content: INSECURE_TS },
+      ],
+      { language: 'python' },
+    );
+    expect(rules(r, 'snippet')).toEqual(expect.arrayContaining(['ruff/S105', 'ruff/S602']));
+    expect(rules(r, 'src/run.ts')).toEqual(expect.arrayContaining(['eslint/no-eval', 'eslint/eqeqeq']));
   });
 
   it('Dockerfile: latest tag, ADD of a URL, apt-get hygiene, curl|sh, a secret in ENV, root user', async () => {
