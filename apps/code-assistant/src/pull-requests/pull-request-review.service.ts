@@ -6,6 +6,7 @@ import { OutboxService } from '@aether/messaging';
 import { ENV_TOKEN, ValidationError } from '@aether/service-kit';
 import type { AnalyzerRun, Finding, SourceFile } from '../analysis/analysis.types';
 import { callerWithToken } from '../llm/caller';
+import { REVIEW_LIMITS } from '../review/review-input';
 import { ReviewService, type ReviewOutcome } from '../review/review.service';
 import { GithubAccess, GithubAccessError } from './github-access';
 import type { PullRequestReviewEnv } from './pull-request-review.env';
@@ -185,8 +186,9 @@ export class PullRequestReviewService {
     const skipped: SkippedFile[] = [];
     const wanted: integrationHubV1.PullRequestFile[] = [];
     for (const f of listed) {
-      if (f.status === 'removed') continue; // nothing left to review
-      if (f.status === 'unchanged') continue;
+      if (f.status === 'removed' || f.status === 'unchanged') continue; // nothing left to review
+      // A pure rename or copy changes no line: nothing of it is the PR's doing.
+      if ((f.status === 'renamed' || f.status === 'copied') && f.changes === 0) continue;
       if (wanted.length >= this.env.PR_REVIEW_MAX_FILES) skipped.push({ path: f.path, reason: `over the cap of ${this.env.PR_REVIEW_MAX_FILES} files per review` });
       else wanted.push(f);
     }
@@ -206,9 +208,13 @@ export class PullRequestReviewService {
       }
     });
     const files: { path: string; previousPath: string; status: string; patch?: string; content: string }[] = [];
+    let total = 0;
     read.forEach((r, i) => {
-      if ('skip' in r) skipped.push({ path: wanted[i].path, reason: r.skip as string });
-      else files.push(r);
+      if ('skip' in r) return skipped.push({ path: wanted[i].path, reason: r.skip as string });
+      // ReviewService takes at most REVIEW_LIMITS.totalBytes in one review.
+      total += Buffer.byteLength(r.content);
+      if (total > REVIEW_LIMITS.totalBytes) return skipped.push({ path: r.path, reason: 'over the size budget of one review' });
+      files.push(r);
     });
     return { files, skipped };
   }
