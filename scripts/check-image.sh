@@ -37,6 +37,8 @@ if ! docker image inspect node:20-bookworm-slim >/dev/null 2>&1; then
   # Trust the same extra CAs as this machine (TLS-intercepting egress proxies).
   cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
   chroot "$rootfs" update-ca-certificates >/dev/null
+  # debootstrap can leave the host's /proc (and /sys) mounted in the rootfs: never tar those.
+  for m in proc sys; do if mountpoint -q "$rootfs/$m"; then umount -l "$rootfs/$m"; fi; done
   tar -C "$rootfs" -c . | docker import -c 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - node:20-bookworm-slim >/dev/null
   rm -rf "$rootfs"
 fi
