@@ -12,6 +12,7 @@ import { Webhook } from 'standardwebhooks';
 import {
   createTempDatabase,
   createTempVhost,
+  githubSignature,
   startApp,
   TestIdentities,
   uniqueName,
@@ -75,7 +76,6 @@ async function hook(provider: string, connectionId: string, raw: string | Buffer
   return { status: res.status, headers: Object.fromEntries(res.headers), body: text ? JSON.parse(text) : undefined, text, ms: Date.now() - started };
 }
 
-const githubSignature = (secret: string, raw: string) => `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
 function githubHeaders(raw: string, event: string, delivery = randomUUID(), secret = GITHUB_WEBHOOK_SECRET) {
   return { 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': githubSignature(secret, raw) };
 }
