@@ -9,6 +9,14 @@ import { DEFAULT_ANALYSIS_OPTIONS } from '../src/analysis/analysis.options';
 import { BUILT_IN_WORKER_ANALYZERS, CodeAnalysisService } from '../src/analysis/analysis.service';
 import type { AnalysisResult, Finding } from '../src/analysis/analysis.types';
 
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const lineOf = (content: string, needle: string) => content.split('\n').findIndex((l) => l.includes(needle)) + 1;
 const rules = (r: AnalysisResult, path?: string) => r.findings.filter((f) => !path || f.path === path).map((f) => f.rule);
 const at = (r: AnalysisResult, rule: string): Finding[] => r.findings.filter((f) => f.rule === rule);
@@ -312,6 +320,19 @@ describe('code analysis bounds', () => {
     } finally {
       delete process.env.AETHER_ANALYSIS_TEST_SECRET;
       await probe.onApplicationShutdown();
+    }
+  }, 60_000);
+
+  it('an idle analyzer thread exits (its memory back) and the next review starts it again', async () => {
+    const idle = new CodeAnalysisService({ ...DEFAULT_ANALYSIS_OPTIONS, idleMs: 300, workerAnalyzers: BUILT_IN_WORKER_ANALYZERS.filter((a) => a.name === 'ruff') });
+    try {
+      expect(idle.threadCounts()).toEqual({ ruff: 0 }); // nothing loaded before the first review (no preload)
+      expect(rules(await idle.analyze([{ path: 'tools/deploy.py', content: INSECURE_PY }]))).toContain('ruff/S602');
+      expect(idle.threadCounts()).toEqual({ ruff: 1 });
+      await waitUntil(() => idle.threadCounts().ruff === 0, 5000);
+      expect(rules(await idle.analyze([{ path: 'tools/deploy.py', content: INSECURE_PY }]))).toContain('ruff/S602');
+    } finally {
+      await idle.onApplicationShutdown();
     }
   }, 60_000);
 

@@ -14,6 +14,10 @@ export interface AnalysisOptions {
   workerMemoryMb: number;
   threadsPerAnalyzer: number;
   shellcheckPath: string;
+  /** Load every analyzer at start-up (first review fast) instead of on first use (idle memory low). */
+  preload: boolean;
+  /** An analyzer thread idle this long exits; 0 = never. */
+  idleMs: number;
   /** Replaces the built-in in-process analyzers (tests add a deliberately slow one this way). */
   workerAnalyzers?: WorkerAnalyzerSpec[];
 }
@@ -25,6 +29,8 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   workerMemoryMb: 512,
   threadsPerAnalyzer: 1,
   shellcheckPath: '/usr/bin/shellcheck',
+  preload: false,
+  idleMs: 300_000,
 };
 
 /** The env's ANALYSIS_* variables (AnalysisEnv) as options; the defaults where the env class lacks them. */
@@ -38,5 +44,7 @@ export function analysisOptionsFromEnv(env: Partial<Record<string, unknown>>): A
     workerMemoryMb: num('ANALYSIS_WORKER_MEMORY_MB', d.workerMemoryMb),
     threadsPerAnalyzer: num('ANALYSIS_THREADS_PER_ANALYZER', d.threadsPerAnalyzer),
     shellcheckPath: typeof env.ANALYSIS_SHELLCHECK_PATH === 'string' ? env.ANALYSIS_SHELLCHECK_PATH : d.shellcheckPath,
+    preload: typeof env.ANALYSIS_PRELOAD === 'boolean' ? env.ANALYSIS_PRELOAD : d.preload,
+    idleMs: num('ANALYSIS_IDLE_MS', d.idleMs),
   };
 }

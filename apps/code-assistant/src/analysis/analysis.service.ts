@@ -41,10 +41,12 @@ interface Analyzer {
 export class CodeAnalysisService implements CodeAnalysis, OnModuleInit, OnApplicationShutdown {
   private readonly analyzers: Analyzer[];
   private readonly versions = new Map<string, string>();
+  private readonly pools = new Map<string, ToolWorkerPool>();
 
   constructor(private readonly options: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS) {
     const workers = (options.workerAnalyzers ?? BUILT_IN_WORKER_ANALYZERS).map((spec): Analyzer => {
-      const pool = new ToolWorkerPool({ module: spec.module, threads: options.threadsPerAnalyzer, memoryMb: options.workerMemoryMb });
+      const pool = new ToolWorkerPool({ module: spec.module, threads: options.threadsPerAnalyzer, memoryMb: options.workerMemoryMb, idleMs: options.idleMs });
+      this.pools.set(spec.name, pool);
       return {
         name: spec.name,
         languages: spec.languages,
@@ -71,8 +73,14 @@ export class CodeAnalysisService implements CodeAnalysis, OnModuleInit, OnApplic
   }
 
   onModuleInit(): void {
-    // Loading ESLint, TypeScript and the WebAssembly tools takes a second or two: do it now, not in the first review.
-    void this.warmUp().catch(() => undefined);
+    // Loading ESLint, TypeScript and the WebAssembly tools takes a second or two (and ~375 MB):
+    // at start-up when asked, else on first use.
+    if (this.options.preload) void this.warmUp().catch(() => undefined);
+  }
+
+  /** Worker threads alive per in-process analyzer (idle ones exit after `idleMs`). */
+  threadCounts(): Record<string, number> {
+    return Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.size]));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -44,6 +44,7 @@ interface Job {
 interface Thread {
   worker: Worker;
   job?: Job;
+  idleTimer?: NodeJS.Timeout;
 }
 
 export interface ToolWorkerPoolOptions {
@@ -51,6 +52,8 @@ export interface ToolWorkerPoolOptions {
   module: string;
   threads: number;
   memoryMb: number;
+  /** A thread idle this long exits (its memory back to the system; the next job starts a new one). 0 = never. */
+  idleMs: number;
 }
 
 export class ToolWorkerPool {
@@ -83,6 +86,11 @@ export class ToolWorkerPool {
     return replies[0].version;
   }
 
+  /** Threads alive now (idle ones included). */
+  get size(): number {
+    return this.threads.length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.settle(job, () => job.reject(new Error('the analyzer pool is closed')));
@@ -95,6 +103,7 @@ export class ToolWorkerPool {
       if (!thread && this.threads.length < this.options.threads) thread = this.spawn();
       if (!thread) return;
       const job = this.queue.shift()!;
+      clearTimeout(thread.idleTimer);
       job.thread = thread;
       thread.job = job;
       thread.worker.postMessage({ id: job.id, files: job.files });
@@ -119,6 +128,13 @@ export class ToolWorkerPool {
       thread.job = undefined;
       this.settle(job, () => (m.ok ? job.resolve({ version: m.version, findings: m.findings, errors: m.errors }) : job.reject(new Error(m.error))));
       this.dispatch();
+      if (!thread.job && this.options.idleMs > 0) {
+        thread.idleTimer = setTimeout(() => {
+          if (thread.job) return;
+          this.discard(thread);
+          void worker.terminate();
+        }, this.options.idleMs).unref();
+      }
     });
     const lost = (reason: string) => {
       this.discard(thread);
@@ -152,6 +168,7 @@ export class ToolWorkerPool {
   }
 
   private discard(thread: Thread): void {
+    clearTimeout(thread.idleTimer);
     const i = this.threads.indexOf(thread);
     if (i >= 0) this.threads.splice(i, 1);
   }
