@@ -330,6 +330,27 @@ describe('a pull request reviewed from a signed webhook', () => {
   });
 });
 
+describe('a pull request of more files than a page', () => {
+  it('follows the pages: a file on the second page is reviewed; docs are not fetched', async () => {
+    gh.createPullRequest({
+      owner: OWNER,
+      repo: REPO,
+      number: 4,
+      files: [
+        ...Array.from({ length: 110 }, (_, i) => ({ path: `docs/page-${String(i).padStart(3, '0')}.md`, after: `# Page ${i}\n` })),
+        { path: 'src/zz-late.ts', after: 'export const late = (code: string) => eval(code);\n' },
+      ],
+    });
+    const delivery = await webhook(4, 'opened');
+    expect(await settled(delivery)).toMatchObject({ status: 'posted', inline_comments: 1 });
+    const listings = gh.requests.filter((r) => r.path === `/repos/${OWNER}/${REPO}/pulls/4/files`).map((r) => new URL(r.url, gh.baseUrl).searchParams.get('page') ?? '1');
+    expect(listings).toEqual(['1', '2']);
+    const [review] = gh.reviewsOf(OWNER, REPO, 4);
+    expect(review.comments.map((c) => [c.path, c.line, c.side])).toEqual([['src/zz-late.ts', 1, 'RIGHT']]);
+    expect(gh.requests.some((r) => r.path.includes('/contents/docs/'))).toBe(false);
+  });
+});
+
 describe('a review GitHub refuses (422)', () => {
   it('is retried once with the refused comment moved into the body', async () => {
     const base = [...filler(1, 4), 'export const isSame = (a: unknown, b: unknown) => a == b;', ...filler(6, 30)];

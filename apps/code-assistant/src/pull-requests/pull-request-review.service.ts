@@ -5,6 +5,7 @@ import { ServiceTokenProvider } from '@aether/auth';
 import { OutboxService } from '@aether/messaging';
 import { ENV_TOKEN, ValidationError } from '@aether/service-kit';
 import type { AnalyzerRun, Finding, SourceFile } from '../analysis/analysis.types';
+import { detectLanguage } from '../analysis/languages';
 import { callerWithToken } from '../llm/caller';
 import { REVIEW_LIMITS } from '../review/review-input';
 import { ReviewService, type ReviewOutcome } from '../review/review.service';
@@ -64,6 +65,12 @@ function unifiedDiff(files: { path: string; previousPath: string; status: string
       return `diff --git a/${f.previousPath || f.path} b/${f.path}\n--- ${from}\n+++ b/${f.path}\n${f.patch.replace(/\n?$/, '\n')}`;
     })
     .join('');
+}
+
+/** Whether an analyzer may read the file, from its name alone (extensionless names: maybe, by shebang). */
+function mayBeCode(path: string): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return !name.includes('.') || detectLanguage(path, '') !== undefined;
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -189,6 +196,9 @@ export class PullRequestReviewService {
       if (f.status === 'removed' || f.status === 'unchanged') continue; // nothing left to review
       // A pure rename or copy changes no line: nothing of it is the PR's doing.
       if ((f.status === 'renamed' || f.status === 'copied') && f.changes === 0) continue;
+      // No analyzer reads it (docs, data, images): not fetched, not listed. A name without an
+      // extension may still be a script (shebang): fetched and decided on its content.
+      if (!mayBeCode(f.path)) continue;
       if (wanted.length >= this.env.PR_REVIEW_MAX_FILES) skipped.push({ path: f.path, reason: `over the cap of ${this.env.PR_REVIEW_MAX_FILES} files per review` });
       else wanted.push(f);
     }
@@ -199,6 +209,7 @@ export class PullRequestReviewService {
         if (bytes.includes(0)) return { skip: 'binary file' };
         const content = bytes.toString('utf8');
         if (!content.trim()) return { skip: 'empty file' };
+        if (!detectLanguage(f.path, content)) return { ignore: true };
         return { path: f.path, previousPath: f.previousPath, status: f.status, patch: f.patch, content };
       } catch (err) {
         if (err instanceof GithubAccessError && !err.transient && (err.code === 'FILE_TOO_LARGE' || err.code === 'GITHUB_NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) {
@@ -210,6 +221,7 @@ export class PullRequestReviewService {
     const files: { path: string; previousPath: string; status: string; patch?: string; content: string }[] = [];
     let total = 0;
     read.forEach((r, i) => {
+      if ('ignore' in r) return;
       if ('skip' in r) return skipped.push({ path: wanted[i].path, reason: r.skip as string });
       // ReviewService takes at most REVIEW_LIMITS.totalBytes in one review.
       total += Buffer.byteLength(r.content);
