@@ -72,6 +72,11 @@ describe('review', () => {
     expect(prompt).toContain('4:     return eval(input);');
     expect(prompt).toContain('eslint/no-eval');
 
+    const metrics = await (await fetch(`http://127.0.0.1:${platform.service!.httpPort}/metrics`)).text();
+    // Checked and kept: the new one and the one merged into eslint's; dropped: the other three.
+    expect(metrics).toMatch(/^code_assistant_model_findings_total\{outcome="dropped",service="code-assistant"\} 3$/m);
+    expect(metrics).toMatch(/^code_assistant_model_findings_total\{outcome="kept",service="code-assistant"\} 2$/m);
+
     const event = await platform.event('code-assistant.review.completed', (e) => e.data.droppedFindings === 3);
     expect(event.subject).toBe(dev.id);
     expect(event.data).toMatchObject({ input: 'files', files: 1, model: MODEL });

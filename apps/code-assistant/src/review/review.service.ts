@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Violations } from '@aether/service-kit';
+import { MetricsService, Violations } from '@aether/service-kit';
+import type { Counter } from 'prom-client';
 import { CODE_ANALYSIS, type AnalyzerRun, type CodeAnalysis, type Finding, type SourceFile } from '../analysis/analysis.types';
 import { CodeEvents } from '../events/code-events';
 import type { Caller } from '../llm/caller';
@@ -45,12 +46,18 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 @Injectable()
 export class ReviewService {
   private readonly log = new Logger(ReviewService.name);
+  private readonly reviews: Counter<'llm'>;
+  private readonly modelFindings: Counter<'outcome'>;
 
   constructor(
     @Inject(CODE_ANALYSIS) private readonly analysis: CodeAnalysis,
     private readonly model: ModelClient,
     private readonly events: CodeEvents,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.reviews = metrics.counter('code_assistant_reviews_total', 'Reviews answered, by the part the model took (used, off: llm false, unavailable).', ['llm']);
+    this.modelFindings = metrics.counter('code_assistant_model_findings_total', "The model's findings: kept (they checked out; some merge into an analyzer's) or dropped (file, line or quoted code did not).", ['outcome']);
+  }
 
   /** INVALID_ARGUMENT naming each bad field; the diff's agreement with the files is checked too. */
   validate(input: ReviewInput): ChangedLines | undefined {
@@ -76,6 +83,9 @@ export class ReviewService {
     const findings = mergeFindings(analyzerFindings, modelFindings);
     const analyzers = part ? [...analysis.analyzers, part.run] : analysis.analyzers;
     const summary = this.summary(findings, analysis.analyzers, input.llm === false, part);
+    this.reviews.inc({ llm: !part ? 'off' : part.run.error ? 'unavailable' : 'used' });
+    if (part?.dropped) this.modelFindings.inc({ outcome: 'dropped' }, part.dropped);
+    if (part?.findings.length) this.modelFindings.inc({ outcome: 'kept' }, part.findings.length);
     await this.events.reviewCompleted(caller.subject, {
       input: changed ? 'diff' : 'files',
       files: input.files.length,
