@@ -351,6 +351,18 @@ describe('a pull request of more files than a page', () => {
   });
 });
 
+describe('GitHub failing for a moment', () => {
+  it('a 502 on the review: the delivery is given back, retried by the broker and posted once', async () => {
+    gh.createPullRequest({ owner: OWNER, repo: REPO, number: 5, files: [{ path: 'src/retry.ts', after: 'export const again = (code: string) => eval(code);\n' }] });
+    gh.rejectNextReviews({ status: 502, body: { message: 'Server Error' } });
+    const delivery = await webhook(5, 'opened');
+    expect(await settled(delivery)).toMatchObject({ status: 'posted', attempts: 2 });
+    const attempts = gh.requests.filter((r) => r.method === 'POST' && r.path === `/repos/${OWNER}/${REPO}/pulls/5/reviews`);
+    expect(attempts.map((a) => a.status)).toEqual([502, 200]);
+    expect(gh.reviewsOf(OWNER, REPO, 5)).toHaveLength(1);
+  });
+});
+
 describe('a review GitHub refuses (422)', () => {
   it('is retried once with the refused comment moved into the body', async () => {
     const base = [...filler(1, 4), 'export const isSame = (a: unknown, b: unknown) => a == b;', ...filler(6, 30)];
