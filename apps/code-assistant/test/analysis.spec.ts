@@ -64,7 +64,10 @@ describe('code analysis (real analyzers)', () => {
     const content = INSECURE_TS + 'export const count: number = "three";\n';
     const r = await analysis.analyze([{ path: 'src/run.ts', content }]);
     expect(at(r, 'eslint/no-eval')).toEqual([expect.objectContaining({ path: 'src/run.ts', line: lineOf(content, EVAL), severity: 'error', source: 'eslint' })]);
-    expect(at(r, 'eslint/eqeqeq')).toEqual([expect.objectContaining({ line: lineOf(content, '=='), column: 9, severity: 'warning', source: 'eslint' })]);
+    // The fix as a suggestion: the whole line as it should read (a GitHub suggestion block replaces lines).
+    expect(at(r, 'eslint/eqeqeq')).toEqual([
+      expect.objectContaining({ line: lineOf(content, '=='), column: 9, severity: 'warning', source: 'eslint', suggestion: '  if (n === expected) {' }),
+    ]);
     expect(at(r, 'typescript/TS2322')).toEqual([expect.objectContaining({ line: lineOf(content, '"three"'), severity: 'error', source: 'typescript' })]);
     expect(r.analyzers.map((a) => a.name).sort()).toEqual(['eslint', 'typescript']);
     for (const a of r.analyzers) expect(a).toEqual({ name: a.name, version: expect.stringMatching(/^\d+\.\d+/), files: 1, durationMs: expect.any(Number) });

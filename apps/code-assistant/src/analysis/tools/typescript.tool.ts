@@ -14,7 +14,7 @@ const libFiles = new Map<string, TS.SourceFile>();
  * packages, JSX runtime): noise without the project around it.
  */
 const UNRESOLVED = new Set([
-  2304, 2307, 2318, 2503, 2552, 2580, 2581, 2582, 2583, 2584, 2591, 2592, 2593, 2688, 2694, 2792, 2867, 2868, 2875, 7016, 7026, 2503,
+  2304, 2307, 2318, 2503, 2552, 2580, 2581, 2582, 2583, 2584, 2591, 2592, 2593, 2688, 2694, 2792, 2867, 2868, 2875, 7016, 7026,
 ]);
 
 const ROOT = '/input/';

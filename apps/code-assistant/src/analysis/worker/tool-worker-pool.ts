@@ -39,6 +39,7 @@ interface Job {
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
   thread?: Thread;
+  settled?: boolean;
 }
 
 interface Thread {
@@ -173,10 +174,11 @@ export class ToolWorkerPool {
     if (i >= 0) this.threads.splice(i, 1);
   }
 
+  /** Resolves or rejects a job once (a deadline, an abort and the thread's answer may race). */
   private settle(job: Job, fn: () => void): void {
-    if (job.timer === null) return;
+    if (job.settled) return;
+    job.settled = true;
     clearTimeout(job.timer);
-    job.timer = null as never;
     fn();
   }
 }
