@@ -107,6 +107,17 @@ describe('tests', () => {
     expect(platform.chats(from)).toHaveLength(2);
     expect(platform.chats(from)[0].messages[0].content).toMatch(/pytest/);
   });
+
+  it('other languages are parsed by the analyzers (Go: tree-sitter): a syntax error is retried once', async () => {
+    const from = platform.openai.requests.length;
+    const good = 'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal("1 + 2")\n\t}\n}\n';
+    platform.script(reply({ content: 'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal("1 + 2"\n\t}\n' }), reply({ content: good }));
+    const res = await code.call<any>('GenerateTests', { path: 'calc/add.go', content: 'package calc\n\nfunc Add(a, b int) int { return a + b }\n' }, md);
+    expect(res).toEqual({ path: 'calc/add_test.go', content: good });
+    const chats = platform.chats(from);
+    expect(chats).toHaveLength(2);
+    expect(lastUser(chats[1])).toMatch(/tree-sitter\/syntax-error/);
+  });
 });
 
 describe('explain', () => {

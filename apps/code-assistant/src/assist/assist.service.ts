@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createTwoFilesPatch } from 'diff';
 import { DomainError, Violations } from '@aether/service-kit';
+import { CODE_ANALYSIS, type CodeAnalysis } from '../analysis/analysis.types';
+import { detectLanguage } from '../analysis/languages';
 import { CodeEvents } from '../events/code-events';
 import type { Caller } from '../llm/caller';
 import { ModelClient, type ModelMessage } from '../llm/model-client';
 import { checkContent, pathProblem } from '../review/review-input';
 import { GeneratedCodeInvalidError, modelError } from './assist-errors';
-import { codeProblems, isChecked, languageOf, type CodeProblem } from './code-check';
+import { codeProblems, isCheckedHere, isParseError, type CodeProblem } from './code-check';
 import { defaultFramework, testPathFor } from './test-paths';
 
 /** Most characters of code one assist sends the model. */
@@ -50,7 +52,19 @@ export class AssistService {
   constructor(
     private readonly model: ModelClient,
     private readonly events: CodeEvents,
+    @Inject(CODE_ANALYSIS) private readonly analysis: CodeAnalysis,
   ) {}
+
+  /**
+   * What keeps generated code from being returned: TypeScript/JavaScript and Python are checked
+   * in process; other languages by the analyzers' own parsers (tree-sitter, ShellCheck, Dockerfile).
+   */
+  private async problems(path: string, content: string, language: string): Promise<CodeProblem[]> {
+    if (isCheckedHere(language)) return codeProblems(path, content, language);
+    if (!language) return [];
+    const { findings } = await this.analysis.analyze([{ path, content }], { language });
+    return findings.filter(isParseError).slice(0, 20).map((f) => ({ line: f.line, message: `${f.rule}: ${f.message}`.slice(0, 300) }));
+  }
 
   async refactor(input: RefactorInput, caller: Caller): Promise<{ content: string; diff: string; explanation: string }> {
     const v = new Violations();
@@ -58,7 +72,7 @@ export class AssistService {
     this.checkCode(v, input.content);
     v.requiredText('instruction', input.instruction, 4000);
     v.throwIfAny();
-    const language = languageOf(input.path);
+    const language = detectLanguage(input.path, input.content) ?? '';
     const system = [
       'You refactor code. Apply the instruction to the whole file and keep its behaviour otherwise.',
       'Answer ONLY a JSON object: {"content": "<the whole new file>", "explanation": "<what changed and why, briefly>"}.',
@@ -80,7 +94,7 @@ export class AssistService {
     this.checkCode(v, input.content);
     if (input.framework && !FRAMEWORK.test(input.framework)) v.add('framework', 'must be a test framework name such as jest, vitest or pytest');
     v.throwIfAny();
-    const language = languageOf(input.path);
+    const language = detectLanguage(input.path, input.content) ?? '';
     const framework = input.framework || defaultFramework(language);
     const testPath = testPathFor(input.path, language, framework);
     const system = [
@@ -102,7 +116,7 @@ export class AssistService {
     this.checkCode(v, input.content);
     if (input.question) v.text('question', input.question, 2000);
     v.throwIfAny();
-    const language = input.path ? languageOf(input.path) : '';
+    const language = input.path ? (detectLanguage(input.path, input.content) ?? '') : '';
     const system = 'You explain code to a developer: clearly, concretely, referring to line numbers where it helps. Plain text or Markdown.';
     const user = `${input.path ? `File: ${input.path}\n` : ''}${input.question ? `Question: ${input.question}\n` : 'Explain what this code does.\n'}\n${input.content}`;
     return this.run('explain', language, caller, async () => {
@@ -140,7 +154,7 @@ export class AssistService {
         complaint = 'Your answer was not the JSON object asked for (with the code as a string in "content"). Answer again, only that JSON object.';
         last = 'the model did not answer the JSON object asked for';
       } else {
-        const problems = isChecked(language) ? codeProblems(path, code, language) : [];
+        const problems = await this.problems(path, code, language);
         if (problems.length === 0) return { json: json!, model: answer.model };
         complaint = `The code you returned does not compile:\n${problemsText(problems)}\nFix these errors and answer the whole JSON object again.`;
         last = `the generated ${language} code has errors (${problems.slice(0, 3).map((p) => `line ${p.line}: ${p.message}`).join('; ')})`;

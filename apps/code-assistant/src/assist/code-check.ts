@@ -1,23 +1,8 @@
 import { Workspace, PositionEncoding } from '@astral-sh/ruff-wasm-nodejs';
 import ts from 'typescript';
 
-/** Languages whose generated code is checked before it is returned (others are returned as written). */
+/** Languages whose generated code is checked in process here (TypeScript compiler API, Ruff). */
 export type CheckedLanguage = 'typescript' | 'javascript' | 'python';
-
-const EXTENSIONS: Record<string, string> = {
-  ts: 'typescript', tsx: 'typescript', mts: 'typescript', cts: 'typescript',
-  js: 'javascript', jsx: 'javascript', mjs: 'javascript', cjs: 'javascript',
-  py: 'python', pyi: 'python', sh: 'shell', bash: 'shell', go: 'go', rs: 'rust', java: 'java', rb: 'ruby',
-  kt: 'kotlin', cs: 'csharp', php: 'php', c: 'c', h: 'c', cpp: 'cpp', cc: 'cpp', hpp: 'cpp', swift: 'swift', scala: 'scala',
-};
-
-/** The language of a path (its extension, or Dockerfile), else the hint, else empty. */
-export function languageOf(path: string, hint = ''): string {
-  const base = path.split('/').pop() ?? '';
-  if (/^dockerfile/i.test(base) || /\.dockerfile$/i.test(base)) return 'dockerfile';
-  const ext = base.includes('.') ? base.split('.').pop()!.toLowerCase() : '';
-  return EXTENSIONS[ext] ?? hint.toLowerCase();
-}
 
 export interface CodeProblem {
   line: number;
@@ -94,7 +79,12 @@ export function codeProblems(path: string, content: string, language: string): C
   return [];
 }
 
-/** Whether generated code of this language is checked. */
-export function isChecked(language: string): language is CheckedLanguage {
+/** Whether generated code of this language is checked here (the others go through the analyzers' parsers). */
+export function isCheckedHere(language: string): language is CheckedLanguage {
   return language === 'typescript' || language === 'javascript' || language === 'python';
+}
+
+/** Findings of the analyzers that mean the code does not parse (tree-sitter's syntax errors, ShellCheck's parse errors). */
+export function isParseError(f: { rule: string; severity: string }): boolean {
+  return f.rule === 'tree-sitter/syntax-error' || f.rule === 'dockerfile/syntax-error' || (f.severity === 'error' && /^shellcheck\/SC1\d{3}$/.test(f.rule));
 }
