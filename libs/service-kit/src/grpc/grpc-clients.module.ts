@@ -14,20 +14,22 @@ export const InjectGrpcClient = (app: GrpcServiceName) => Inject(grpcClientToken
 /** `<APP>_GRPC_URL`, e.g. task-manager → TASK_MANAGER_GRPC_URL. */
 export const grpcUrlVariable = (app: string) => `${app.replace(/-/g, '_').toUpperCase()}_GRPC_URL`;
 
-/** Gives every call a deadline unless the caller set one, and records client-side RED metrics. */
-export function deadlineInterceptor(defaultMs: number): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options.deadline ? options : { ...options, deadline: Date.now() + defaultMs }));
-}
-
-function metricsInterceptor(metrics: MetricsService, target: string): Interceptor {
+/**
+ * Gives every call a deadline unless the caller set one, and records client-side RED metrics: one
+ * interceptor (one InterceptingCall per call), the method label derived once per path.
+ */
+export function clientCallInterceptor(metrics: MetricsService, target: string, defaultDeadlineMs: number): Interceptor {
+  const methods = new Map<string, string>();
   return (options, nextCall) => {
-    const end = metrics.rpcClientDuration.startTimer({ target, method: options.method_definition.path.split('/').pop() });
-    return new InterceptingCall(nextCall(options), {
+    const path = options.method_definition.path;
+    let method = methods.get(path);
+    if (method === undefined) methods.set(path, (method = path.slice(path.lastIndexOf('/') + 1)));
+    const started = performance.now();
+    return new InterceptingCall(nextCall(options.deadline ? options : { ...options, deadline: Date.now() + defaultDeadlineMs }), {
       start(metadata, _listener, next) {
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
-            end({ code: String(status.code) });
+            metrics.rpcClientDuration.observe({ target, method, code: String(status.code) }, (performance.now() - started) / 1000);
             nextStatus(status);
           },
         });
@@ -60,7 +62,7 @@ export class GrpcClientsModule {
               'grpc.initial_reconnect_backoff_ms': 100,
               'grpc.max_reconnect_backoff_ms': 1000,
               'grpc.keepalive_time_ms': 30000,
-              interceptors: [metricsInterceptor(metrics, app), deadlineInterceptor(env.GRPC_DEADLINE_MS)],
+              interceptors: [clientCallInterceptor(metrics, app, env.GRPC_DEADLINE_MS)],
             } as Record<string, unknown>,
           },
         }) as unknown as ClientGrpc;
