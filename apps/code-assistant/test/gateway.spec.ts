@@ -81,6 +81,12 @@ describe('POST /api/v1/code/*', () => {
     expectProblem(await post(dev, '/api/v1/code/refactor', { path: 'a.ts', content: 'x', instruction: 'y', extra: 1 }), 400);
     expectProblem(await post(dev, '/api/v1/code/tests', { path: 'a.ts', content: 'x', language: 'ts' }), 400);
     expectProblem(await post(dev, '/api/v1/code/explain', { content: 'x', model: 'm' }), 400);
+    for (const body of [{}, { files: 'x' }, { files: [null] }, { files: [] }, { files: [{ path: 'a.ts' }] }]) {
+      const res = await post(dev, '/api/v1/code/review', body);
+      expect([JSON.stringify(body), res.status]).toEqual([JSON.stringify(body), 400]);
+      expect(res.body.errors?.[0]?.field).toMatch(/^files/);
+    }
+    expect((await post(dev, '/api/v1/code/review', { files: [{ path: 'a.ts' }] })).body.errors).toEqual([{ field: 'files.0.content', message: 'is required' }]);
     // The service's own rules (relative paths) answer as problem+json with the field too.
     const abs = await post(dev, '/api/v1/code/review', { files: [{ path: '/etc/passwd', content: 'x' }], llm: false });
     expectProblem(abs, 400);
