@@ -237,8 +237,10 @@ describe('a pull request reviewed from a signed webhook', () => {
         { path: 'README.md', before: '# api\n', after: '# api\n\nNow with evaluate().\n' },
       ],
     });
+    const sentAt = Date.now();
     const delivery = await webhook(number, 'opened');
     const row = await settled(delivery);
+    const webhookToReviewMs = Date.now() - sentAt;
     expect(row).toMatchObject({ status: 'posted' });
 
     const reviews = gh.reviewsOf(OWNER, REPO, number);
@@ -279,7 +281,7 @@ describe('a pull request reviewed from a signed webhook', () => {
     });
     expect(posted.data.errors).toBeGreaterThanOrEqual(2);
     // For the README: what the posted review looks like.
-    if (process.env.PR_REVIEW_EXAMPLE) writeFileSync(process.env.PR_REVIEW_EXAMPLE, JSON.stringify({ body: review.body, comments: review.comments.map((c) => ({ path: c.path, line: c.line, side: c.side, body: c.body })) }, null, 2));
+    if (process.env.PR_REVIEW_EXAMPLE) writeFileSync(process.env.PR_REVIEW_EXAMPLE, JSON.stringify({ webhookToReviewMs, reviewMs: posted.data.durationMs, body: review.body, comments: review.comments.map((c) => ({ path: c.path, line: c.line, side: c.side, body: c.body })) }, null, 2));
   });
 
   it('a push after a fix repeats nothing: only the new finding is posted', async () => {
