@@ -49,8 +49,9 @@ export function changedLines(diff: string, files: SourceFile[]): ChangedLines {
       for (const l of h.lines) {
         const kind = l[0];
         if (kind === '-' || kind === '\\') continue;
-        const text = l.slice(1);
-        if (lines[n - 1] !== text && lines[n - 1]?.replace(/\r$/, '') !== text) {
+        // Lines compare without their CR: a CRLF file and its diff agree whichever tool wrote the diff.
+        const text = l.slice(1).replace(/\r$/, '');
+        if (lines[n - 1] !== text) {
           violations.push({ field: 'diff', message: `does not match ${newPath.slice(0, 200)}: line ${n} of the file differs from the diff` });
           break;
         }
