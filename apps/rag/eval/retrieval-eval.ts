@@ -1,18 +1,19 @@
 /**
  * rag retrieval quality and speed, measured offline on this machine: ingests the evaluation
- * corpus (bench/rag/eval-set.ts: documentation Debian ships) into a rag service running in
- * process on real PostgreSQL and Chroma with the local USE-512 embeddings, then scores every
- * question with vector, keyword (BM25 in PostgreSQL) and hybrid retrieval, and a plain BM25
- * (minisearch, no stemming) over the same chunks as the reference: recall@5, recall@10,
- * nDCG@10, MRR. The fusion weights are chosen by this run (grid below). Also: ingest
- * throughput, and search latency (p50/p99, query embedding reported separately).
+ * corpus (apps/rag/eval/eval-set.ts: documentation Debian ships; apps/rag/eval/fetch-docs.sh
+ * fetches the packages not installed here) into a rag service running in process on real
+ * PostgreSQL and Chroma with the local USE-512 embeddings, then scores every question with
+ * vector, keyword (BM25 in PostgreSQL) and hybrid retrieval, and a plain BM25 (minisearch, no
+ * stemming) over the same chunks as the reference: recall@5, recall@10, nDCG@10, MRR. The fusion
+ * is chosen by a grid (vector role, weights, vector depth; RRF k = 60) with 5-fold
+ * cross-validation, so the hybrid row that counts is scored on questions its configuration was
+ * not chosen on. Also: ingest throughput, and search latency (p50/p99, query embedding apart).
  *
  *   npx ts-node -T -r tsconfig-paths/register apps/rag/eval/retrieval-eval.ts
  *
  * writes bench/results/rag-eval.md (README's benchmark section quotes it).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem, type } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Metadata } from '@grpc/grpc-js';
@@ -24,13 +25,20 @@ import { CollectionsService } from '../src/collections/collections.service';
 import { IngestService, indexedText } from '../src/documents/ingest.service';
 import { EmbeddingService } from '../src/embeddings/embedding.service';
 import { SearchService } from '../src/search/search.service';
-import type { FusionWeights } from '../src/search/rank-fusion';
-import { CORPUS_FILES, QUESTIONS, type Judged } from './eval-set';
+import { DEFAULT_FUSION, RRF_K, VECTOR_ROLES, fuse, type FusionConfig, type ListName } from '../src/search/rank-fusion';
+import { RagEnv } from '../src/config/rag.env';
 
-const DOC_ROOT = '/usr/share/doc/';
+const RAG_DEFAULTS = new RagEnv();
+import { CORPUS_FILES, QUESTIONS, type Judged } from './eval-set';
+import { machineLine, pct, writeResult } from './report';
+
+// Installed packages' documentation, else what apps/rag/eval/fetch-docs.sh unpacked.
+const DOC_ROOTS = ['/usr/share/doc/', resolve(__dirname, '../../../tmp/rag-eval-docs/usr/share/doc') + '/'];
 
 function read(file: string): { bytes: Buffer; mimeType: string } {
-  const raw = readFileSync(DOC_ROOT + file);
+  const root = DOC_ROOTS.find((r) => existsSync(r + file));
+  if (!root) throw new Error(`${file} is not on this machine: bash apps/rag/eval/fetch-docs.sh ${file.split('/')[0]}`);
+  const raw = readFileSync(root + file);
   const bytes = file.endsWith('.gz') ? gunzipSync(raw) : raw;
   const name = file.replace(/\.gz$/, '');
   const mimeType = /\.html?$/.test(name) ? 'text/html' : /\.(md|markdown)$/.test(name) ? 'text/markdown' : 'text/plain';
@@ -45,19 +53,26 @@ interface Scores {
   idFirst: number;
 }
 
+function ndcgAt10(ranked: string[], rel: Set<string>): number {
+  let dcg = 0;
+  ranked.slice(0, 10).forEach((id, r) => (dcg += rel.has(id) ? 1 / Math.log2(r + 2) : 0));
+  let idcg = 0;
+  for (let r = 0; r < Math.min(rel.size, 10); r++) idcg += 1 / Math.log2(r + 2);
+  return dcg / idcg;
+}
+
+/** The configured fusion, as the environment spells it. */
+const fusionSpec = () =>
+  ['RAG_FUSION_WEIGHTS', 'RAG_FUSION_RRF_K', 'RAG_FUSION_VECTOR_DEPTH', 'RAG_FUSION_VECTOR_ROLE'].map((k) => `${k}=${String((RAG_DEFAULTS as unknown as Record<string, unknown>)[k])}`).join(' ');
+
 function score(rankings: string[][], relevant: Set<string>[], questions: Judged[]): Scores {
   let r5 = 0, r10 = 0, ndcg = 0, mrr = 0, idFirst = 0;
   rankings.forEach((ranked, i) => {
     const rel = relevant[i];
-    const top = ranked.slice(0, 10);
     const hits = (k: number) => ranked.slice(0, k).filter((id) => rel.has(id)).length;
     r5 += hits(5) / rel.size;
     r10 += hits(10) / rel.size;
-    let dcg = 0;
-    top.forEach((id, r) => (dcg += rel.has(id) ? 1 / Math.log2(r + 2) : 0));
-    let idcg = 0;
-    for (let r = 0; r < Math.min(rel.size, 10); r++) idcg += 1 / Math.log2(r + 2);
-    ndcg += dcg / idcg;
+    ndcg += ndcgAt10(ranked, rel);
     const first = ranked.findIndex((id) => rel.has(id));
     mrr += first >= 0 ? 1 / (first + 1) : 0;
     if (questions[i].identifier && first === 0) idFirst++;
@@ -66,15 +81,6 @@ function score(rankings: string[][], relevant: Set<string>[], questions: Judged[
   return { r5: r5 / n, r10: r10 / n, ndcg10: ndcg / n, mrr: mrr / n, idFirst };
 }
 
-const machineLine = () => `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${type()} ${release()}`;
-
-function writeResult(name: string, markdown: string): void {
-  const dir = resolve(__dirname, '../../../bench/results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(resolve(dir, `${name}.md`), `${markdown.trim()}\n`);
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const f3 = (x: number) => x.toFixed(3);
 
 async function main() {
@@ -124,25 +130,68 @@ async function main() {
     mini.addAll(chunks.map((c) => ({ id: c.id, text: indexedText(c.title, { headingPath: c.heading_path, text: c.text }) })));
     const bm25 = QUESTIONS.map((q) => mini.search(q.question, { combineWith: 'OR' }).slice(0, 50).map((r) => String(r.id)));
 
-    const run = async (mode: string, weights?: FusionWeights) => {
+    const run = async (mode: string, fusion?: FusionConfig, only?: number[]) => {
       const out: string[][] = [];
-      for (const q of QUESTIONS) out.push((await search.search({ collection: 'eval', query: q.question, k: 10, mode }, undefined, weights)).hits.map((h) => h.chunkId));
+      for (const i of only ?? QUESTIONS.map((_, j) => j)) out.push((await search.search({ collection: 'eval', query: QUESTIONS[i].question, k: 10, mode }, undefined, fusion)).hits.map((h) => h.chunkId));
       return out;
     };
+    const vectorRuns = await run('vector');
+    const keywordRuns = await run('keyword');
     const rows: [string, Scores][] = [
       ['plain BM25 (minisearch, reference)', score(bm25, relevant, QUESTIONS)],
-      ['vector (Chroma, USE-512)', score(await run('vector'), relevant, QUESTIONS)],
-      ['keyword (BM25 in PostgreSQL, stemmed)', score(await run('keyword'), relevant, QUESTIONS)],
+      ['vector (Chroma, USE-512)', score(vectorRuns, relevant, QUESTIONS)],
+      ['keyword (BM25 in PostgreSQL, stemmed)', score(keywordRuns, relevant, QUESTIONS)],
     ];
-    // Weight grid for the fusion; the best nDCG@10 is what RAG_FUSION_WEIGHTS defaults to.
-    const grid: [string, FusionWeights][] = [];
-    for (const vector of [1, 0.5, 0.25, 0.15, 0.1, 0.05, 0]) for (const exact of [1, 0.5, 0.25, 0]) grid.push([`vector=${vector},keyword=1,exact=${exact}`, { vector, keyword: 1, exact }]);
-    const fused: [string, Scores][] = [];
-    for (const [name, w] of grid) fused.push([name, score(await run('hybrid', w), relevant, QUESTIONS)]);
-    fused.sort((a, b) => b[1].ndcg10 - a[1].ndcg10 || b[1].mrr - a[1].mrr);
-    rows.push([`hybrid, best weights (${fused[0][0]})`, fused[0][1]]);
-    const hybridDefault = score(await run('hybrid'), relevant, QUESTIONS);
-    rows.push(['hybrid, configured default (RAG_FUSION_WEIGHTS)', hybridDefault]);
+
+    // Fusion grid, scored offline on each question's three lists (50 deep, as the service ranks
+    // them) with the service's own fuse(); the configurations picked are then run for real.
+    const lists: Partial<Record<ListName, string[]>>[] = [];
+    const exactOnly: FusionConfig = { ...DEFAULT_FUSION, weights: { vector: 0, keyword: 0, exact: 1 } };
+    for (const q of QUESTIONS) {
+      const ids = async (mode: string, fusion?: FusionConfig) => (await search.search({ collection: 'eval', query: q.question, k: 50, mode }, undefined, fusion)).hits.map((h) => h.chunkId);
+      lists.push({ vector: await ids('vector'), keyword: await ids('keyword'), exact: await ids('hybrid', exactOnly) });
+    }
+    const grid: [string, FusionConfig][] = [];
+    for (const vectorRole of VECTOR_ROLES)
+      for (const vector of [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1])
+        for (const exact of [0, 0.02, 0.1, 0.25, 1])
+          for (const vectorDepth of [5, 10, 50]) {
+            if (vector === 0 && (vectorDepth !== 10 || vectorRole !== 'fuse')) continue; // all the same
+            grid.push([`${vectorRole} vector=${vector},keyword=1,exact=${exact} vector depth ${vectorDepth}`, { weights: { vector, keyword: 1, exact }, k: RRF_K, vectorDepth, vectorRole }]);
+          }
+    const perQuestion = grid.map(([, config]) => lists.map((l, i) => ndcgAt10(fuse(l, config).map((r) => r.id), relevant[i])));
+    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    const bestOn = (questions: number[]) => {
+      let best = 0;
+      perQuestion.forEach((scores, g) => {
+        if (mean(questions.map((i) => scores[i])) > mean(questions.map((i) => perQuestion[best][i])) + 1e-12) best = g;
+      });
+      return best;
+    };
+    // 5-fold cross-validation: each question is ranked by the configuration that did best on the
+    // other four folds — an estimate of the fusion on questions it was not tuned on.
+    const FOLDS = 5;
+    const cvRuns: string[][] = new Array(QUESTIONS.length);
+    const cvPicks: string[] = [];
+    for (let f = 0; f < FOLDS; f++) {
+      const test = QUESTIONS.map((_, i) => i).filter((i) => i % FOLDS === f);
+      const pick = bestOn(QUESTIONS.map((_, i) => i).filter((i) => i % FOLDS !== f));
+      cvPicks.push(grid[pick][0]);
+      (await run('hybrid', grid[pick][1], test)).forEach((ranking, j) => (cvRuns[test[j]] = ranking));
+    }
+    const best = bestOn(QUESTIONS.map((_, i) => i));
+    rows.push([`hybrid, configured default (${fusionSpec()})`, score(await run('hybrid'), relevant, QUESTIONS)]);
+    rows.push([`hybrid, ${FOLDS}-fold cross-validated (configuration chosen without the question)`, score(cvRuns, relevant, QUESTIONS)]);
+    rows.push([`hybrid, best of the grid on all questions (in-sample: ${grid[best][0]})`, score(await run('hybrid', grid[best][1]), relevant, QUESTIONS)]);
+    // For each vector role and weight, its best configuration (over exact weights and vector depths).
+    const family = (name: string) => name.replace(/,keyword=1,exact=.*$/, '');
+    const fused: (readonly [string, number])[] = [];
+    for (const [name, ndcg] of grid.map(([n], g) => [n, mean(perQuestion[g])] as const)) {
+      const i = fused.findIndex(([other]) => family(other) === family(name));
+      if (i < 0) fused.push([name, ndcg]);
+      else if (ndcg > fused[i][1] + 1e-12) fused[i] = [name, ndcg];
+    }
+    fused.sort((x, y) => y[1] - x[1]);
 
     // Latency: query embedding alone, then search with the embedding cached (p50/p99 over repeats).
     const embedMs: number[] = [];
@@ -165,7 +214,7 @@ async function main() {
     const identifiers = QUESTIONS.filter((q) => q.identifier).length;
 
     const table = rows.map(([name, s]) => `| ${name} | ${f3(s.r5)} | ${f3(s.r10)} | ${f3(s.ndcg10)} | ${f3(s.mrr)} | ${s.idFirst}/${identifiers} |`).join('\n');
-    const gridTable = fused.map(([name, s]) => `| ${name} | ${f3(s.ndcg10)} | ${f3(s.mrr)} |`).join('\n');
+    const gridTable = fused.map(([name, ndcg]) => `| ${name} | ${f3(ndcg)} |`).join('\n');
     const md = `### rag: retrieval quality and speed (apps/rag/eval/retrieval-eval.ts)
 
 ${machineLine()}. Corpus: ${CORPUS_FILES.length} documentation files Debian ships (${(bytes / 1024).toFixed(0)} KiB, ${chunks.length} chunks); ${QUESTIONS.length} questions with judged passages, ${identifiers} of them identifiers.
@@ -174,10 +223,12 @@ ${machineLine()}. Corpus: ${CORPUS_FILES.length} documentation files Debian ship
 | --- | --- | --- | --- | --- | --- |
 ${table}
 
-Fusion weights tried (reciprocal rank fusion, k = 60):
+The ${FOLDS} cross-validation folds picked: ${[...new Set(cvPicks)].map((p) => `${p} (${cvPicks.filter((x) => x === p).length}×)`).join('; ')}.
 
-| weights | nDCG@10 | MRR |
-| --- | --- | --- |
+Fusion grid (${grid.length} configurations, reciprocal rank fusion k = ${RRF_K}; \`add\`: vectors only add chunks the keyword and exact lists missed, \`fuse\`: they may reorder them; scored offline on each question's lists, all questions): the best configuration of each vector role and weight.
+
+| configuration | nDCG@10 |
+| --- | --- |
 ${gridTable}
 
 Ingest: ${(bytes / 1024 / (ingestMs / 1000)).toFixed(1)} KiB/s, ${(chunks.length / (ingestMs / 1000)).toFixed(1)} chunks/s with local embeddings (${(ingestMs / 1000).toFixed(1)} s); unchanged re-ingest of everything ${reingestMs} ms (nothing embedded).

@@ -2,7 +2,8 @@ import { AuthEnv } from '@aether/auth';
 import { MessagingEnv } from '@aether/messaging';
 import { BaseEnv, PostgresEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { VECTOR_ROLES } from '../search/rank-fusion';
 
 const MODEL_ID = /^[A-Za-z0-9._:-]+(\/[A-Za-z0-9._:/-]+)?$/;
 const WEIGHTS = /^\s*(vector|keyword|exact)\s*=\s*\d+(\.\d+)?\s*(,\s*(vector|keyword|exact)\s*=\s*\d+(\.\d+)?\s*)*$/;
@@ -38,11 +39,22 @@ export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
   @IsOptional() @Type(() => Number) @IsInt() @Min(200) @Max(20_000) RAG_CHUNK_MAX_CHARS = 1500;
 
   /**
-   * Weights of the ranked lists in reciprocal rank fusion (k = 60), chosen by the evaluation
-   * (apps/rag/eval: the best nDCG@10 of the grid; USE-512 vectors are weak on technical prose).
+   * Fusion of the ranked lists (weighted reciprocal rank fusion), chosen by the evaluation
+   * (apps/rag/eval, bench/results/rag-eval.md: grid with 5-fold cross-validation; the local
+   * USE-512 vectors are weak on technical prose, so they may add chunks but not reorder).
    */
   @IsOptional() @Matches(WEIGHTS, { message: 'RAG_FUSION_WEIGHTS must look like vector=0.1,keyword=1,exact=0.25' })
-  RAG_FUSION_WEIGHTS = 'vector=0.1,keyword=1,exact=0.25';
+  RAG_FUSION_WEIGHTS = 'vector=0.5,keyword=1,exact=0.02';
+
+  /** Reciprocal rank fusion's k (score of rank r: weight / (k + r)). */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) RAG_FUSION_RRF_K = 60;
+
+  /** How many of the vector list's best hits take part in the fusion. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) RAG_FUSION_VECTOR_DEPTH = 10;
+
+  /** `add`: vectors only add chunks the keyword and exact lists missed; `fuse`: they may also reorder them. */
+  @IsOptional() @IsIn(VECTOR_ROLES, { message: 'RAG_FUSION_VECTOR_ROLE must be fuse or add' })
+  RAG_FUSION_VECTOR_ROLE: string = 'add';
 
   /**
    * Cosine similarity a chunk found by vectors alone needs to count as relevant for an answer

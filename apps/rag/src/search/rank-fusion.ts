@@ -6,6 +6,26 @@ export type FusionWeights = Record<ListName, number>;
 /** Reciprocal rank fusion's k: ranks below ~60 weigh nearly alike, so no single list dominates by its head alone. */
 export const RRF_K = 60;
 
+export const VECTOR_ROLES = ['fuse', 'add'] as const;
+export type VectorRole = (typeof VECTOR_ROLES)[number];
+
+/** How the lists are fused (RagEnv: RAG_FUSION_WEIGHTS, RAG_FUSION_RRF_K, RAG_FUSION_VECTOR_DEPTH, RAG_FUSION_VECTOR_ROLE). */
+export interface FusionConfig {
+  weights: FusionWeights;
+  /** Reciprocal rank fusion's k. */
+  k: number;
+  /** Only the vector list's first `vectorDepth` hits take part (its confident head). */
+  vectorDepth: number;
+  /**
+   * `fuse`: the vector list is fused like the others (it may reorder what the lexical lists
+   * found); `add`: it only adds chunks the lexical lists did not find (a paraphrase with no
+   * shared word still finds its chunk; the lexical lists' order is kept).
+   */
+  vectorRole: VectorRole;
+}
+
+export const DEFAULT_FUSION: FusionConfig = { weights: { vector: 1, keyword: 1, exact: 1 }, k: RRF_K, vectorDepth: 200, vectorRole: 'fuse' };
+
 /** `vector=0.5,keyword=1,exact=1` → weights (unnamed lists weigh 1). */
 export function parseWeights(spec: string): FusionWeights {
   const weights: FusionWeights = { vector: 1, keyword: 1, exact: 1 };
@@ -25,4 +45,14 @@ export function reciprocalRankFusion(lists: Partial<Record<ListName, string[]>>,
     ids.forEach((id, i) => scores.set(id, (scores.get(id) ?? 0) + weights[name] / (k + i + 1)));
   }
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+}
+
+/** The lists fused as configured: the vector list cut to its head (and, role `add`, to what the others missed), then weighted RRF. */
+export function fuse(lists: Partial<Record<ListName, string[]>>, config: FusionConfig): { id: string; score: number }[] {
+  let vector = lists.vector?.slice(0, config.vectorDepth);
+  if (vector && config.vectorRole === 'add') {
+    const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
+    vector = vector.filter((id) => !lexical.has(id));
+  }
+  return reciprocalRankFusion({ ...lists, vector }, config.weights, config.k);
 }

@@ -9,7 +9,7 @@ import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { VectorStore } from '../vectors/vector-store';
 import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
-import { parseWeights, reciprocalRankFusion, type FusionWeights, type ListName } from './rank-fusion';
+import { fuse, parseWeights, type FusionConfig, type ListName, type VectorRole } from './rank-fusion';
 import { exactTokens, jaccard, normalisedWords, shingles } from './text-analysis';
 
 export const SEARCH_MODES = ['hybrid', 'vector', 'keyword'] as const;
@@ -66,13 +66,13 @@ interface ChunkRow {
 /**
  * Hybrid retrieval: three ranked lists — vectors (Chroma, cosine), BM25 over stemmed words,
  * BM25 over exact identifier tokens — each filtered by the metadata conditions, fused by
- * weighted reciprocal rank fusion, hydrated from PostgreSQL, near-duplicates collapsed.
+ * weighted reciprocal rank fusion (FusionConfig), hydrated from PostgreSQL, near-duplicates collapsed.
  * Every PostgreSQL read of one search runs in one REPEATABLE READ snapshot, taken before Chroma
  * is asked: a document being replaced is seen either old or new by all lists, never both.
  */
 @Injectable()
 export class SearchService {
-  private readonly weights: FusionWeights;
+  private readonly fusion: FusionConfig;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -81,10 +81,16 @@ export class SearchService {
     private readonly vectors: VectorStore,
     env: RagEnv,
   ) {
-    this.weights = parseWeights(env.RAG_FUSION_WEIGHTS);
+    this.fusion = {
+      weights: parseWeights(env.RAG_FUSION_WEIGHTS),
+      k: env.RAG_FUSION_RRF_K,
+      vectorDepth: env.RAG_FUSION_VECTOR_DEPTH,
+      vectorRole: env.RAG_FUSION_VECTOR_ROLE as VectorRole,
+    };
   }
 
-  async search(req: SearchQuery, caller?: Metadata, weights: FusionWeights = this.weights): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
+  /** `fusion` defaults to the configured one (the evaluation passes others). */
+  async search(req: SearchQuery, caller?: Metadata, fusion: FusionConfig = this.fusion): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
     const v = new Violations();
     const query = v.requiredText('query', req.query, 2000);
     const k = req.k || 5;
@@ -123,7 +129,7 @@ export class SearchService {
       }
       const ranked =
         mode === 'hybrid'
-          ? reciprocalRankFusion(lists, weights)
+          ? fuse(lists, fusion)
           : (lists[mode as ListName] ?? []).map((id) => ({ id, score: mode === 'vector' ? (similarity.get(id) ?? 0) : (bm25Scores.get(id) ?? 0) }));
       const rows = await this.hydrate(runner, ranked.map((r) => r.id), conditions);
       await runner.query('COMMIT');

@@ -6,16 +6,19 @@ export const sha256 = (data: string | Uint8Array): string => createHash('sha256'
 const TOKEN = /[\p{L}\p{N}](?:[\p{L}\p{N}_]|[.:/-](?=[\p{L}\p{N}_]))*/gu;
 
 /**
- * Exact tokens: identifiers that full-text search splits or stems away — anything with an
- * underscore, an inner `.`/`:`/`/`/`-`, letters mixed with digits, or inner capitals (camelCase).
- * Lower-cased, kept whole. Plain words are not exact tokens (the keyword list has them).
+ * Exact tokens: identifiers that PostgreSQL's text search parser splits apart — anything with an
+ * underscore (ERR_AUTH_401 → err, auth, 401), a `-` next to digits (utf-8 → utf, -8), or an inner
+ * `.`/`:`/`/` (paths, dotted names). Lower-cased, kept whole. Words the parser keeps whole are
+ * left to the keyword list — plain and hyphenated words, camelCase (GnuTLS), letters with digits
+ * (httplib2): as exact tokens too they were counted twice, and the identifier list then pushed
+ * chunks that merely name the product above the answer (evaluation: nDCG@10 0.806 → 0.812).
  */
 export function exactTokens(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(TOKEN)) {
     const t = m[0];
     if (t.length < 3 || t.length > 128) continue;
-    if (/[_.:/-]/.test(t) || (/\p{L}/u.test(t) && /\p{N}/u.test(t)) || /\p{Ll}\p{Lu}/u.test(t)) out.push(t.toLowerCase());
+    if (/[_.:/]/.test(t) || (t.includes('-') && /\p{N}/u.test(t))) out.push(t.toLowerCase());
   }
   return out;
 }
