@@ -20,7 +20,10 @@ import { resolve } from 'node:path';
 import { freePort } from '@aether/testing';
 import { machineLine, startPlatform, writeResult } from './support/platform';
 
-const DURATION_S = 10;
+// BENCH_QUICK=1: saturation rows only, 2 rounds, printed only (for A/B runs while changing the kit).
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = QUICK ? 2 : 3;
+const SLICE_S = 4;
 const CONNECTIONS = 50;
 const RATE = 1000;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -72,27 +75,86 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  statuses: Record<string, number>;
   gatewayUs: number;
   serviceUs: number;
 }
 
-async function run(path: string, stack: Row['stack'], url: string, headers: Record<string, string>, pids: { gateway: number; service: number }, fixed: boolean): Promise<Row> {
+interface Slice {
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Non-2xx answers by status code. */
+  statuses: Record<string, number>;
+  gatewayUs: number;
+  serviceUs: number;
+}
+
+async function slice(url: string, headers: Record<string, string>, pids: { gateway: number; service: number }, fixed: boolean, seconds: number): Promise<Slice> {
   const g0 = cpuMicros(pids.gateway);
   const s0 = cpuMicros(pids.service);
-  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION_S, ...(fixed ? { overallRate: RATE } : {}) });
-  const done = r.requests.total;
+  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, ...(fixed ? { overallRate: RATE } : {}) });
   return {
-    path,
-    stack,
-    load: fixed ? `fixed ${RATE} req/s` : `saturation, ${CONNECTIONS} conn.`,
-    // Completed requests over the run (autocannon's per-second average under-counts a throttled run).
-    rps: Math.round(done / r.duration),
+    requests: r.requests.total,
+    seconds: r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.non2xx + r.errors + r.timeouts,
-    gatewayUs: Math.round((cpuMicros(pids.gateway) - g0) / Math.max(1, done)),
-    serviceUs: Math.round((cpuMicros(pids.service) - s0) / Math.max(1, done)),
+    statuses: Object.fromEntries(
+      Object.entries((r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})
+        .filter(([code]) => !code.startsWith('2'))
+        .map(([code, v]) => [code, v.count]),
+    ),
+    gatewayUs: cpuMicros(pids.gateway) - g0,
+    serviceUs: cpuMicros(pids.service) - s0,
   };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Sums slices of one chain: requests/s and CPU per request over all of them, median latencies. */
+function rowOf(path: string, stack: Row['stack'], load: string, slices: Slice[]): Row {
+  const requests = slices.reduce((n, x) => n + x.requests, 0);
+  const per = (us: number) => Math.round(us / Math.max(1, requests));
+  return {
+    path,
+    stack,
+    load,
+    // Completed requests over the run (autocannon's per-second average under-counts a throttled run).
+    rps: Math.round(requests / slices.reduce((n, x) => n + x.seconds, 0)),
+    p50: median(slices.map((x) => x.p50)),
+    p99: median(slices.map((x) => x.p99)),
+    errors: slices.reduce((n, x) => n + x.errors, 0),
+    statuses: slices.reduce<Record<string, number>>((acc, x) => {
+      for (const [code, n] of Object.entries(x.statuses)) acc[code] = (acc[code] ?? 0) + n;
+      return acc;
+    }, {}),
+    gatewayUs: per(slices.reduce((n, x) => n + x.gatewayUs, 0)),
+    serviceUs: per(slices.reduce((n, x) => n + x.serviceUs, 0)),
+  };
+}
+
+/**
+ * Both chains under the same load, alternating in ROUNDS short slices (Aether, bare, Aether, ...)
+ * so that what else the shared machine does at the time weighs on both alike.
+ */
+async function compare(
+  path: string,
+  urls: { aether: string; bare: string },
+  headers: Record<string, string>,
+  pids: { aether: { gateway: number; service: number }; bare: { gateway: number; service: number } },
+  fixed: boolean,
+): Promise<Row[]> {
+  const a: Slice[] = [];
+  const b: Slice[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    a.push(await slice(urls.aether, headers, pids.aether, fixed, SLICE_S));
+    b.push(await slice(urls.bare, headers, pids.bare, fixed, SLICE_S));
+  }
+  const load = fixed ? `fixed ${RATE} req/s` : `saturation, ${CONNECTIONS} conn.`;
+  return [rowOf(path, 'Aether', load, a), rowOf(path, 'bare', load, b)];
 }
 
 function claimsOf(token: string): { iss: string; aud: string } {
@@ -168,9 +230,9 @@ async function main() {
 
     const rows: Row[] = [];
     for (const p of paths) {
-      for (const fixed of [false, true]) {
-        rows.push(await run(p.path, 'Aether', `${gw}${p.suffix}`, headers, { gateway: gatewayPid, service: p.service }, fixed));
-        rows.push(await run(p.path, 'bare', `${bareUrl}${p.suffix}`, headers, { gateway: bareGateway, service: bareService }, fixed));
+      for (const fixed of QUICK ? [false] : [false, true]) {
+        const pids = { aether: { gateway: gatewayPid, service: p.service }, bare: { gateway: bareGateway, service: bareService } };
+        rows.push(...(await compare(p.path, { aether: `${gw}${p.suffix}`, bare: `${bareUrl}${p.suffix}` }, headers, pids, fixed)));
       }
     }
     const loadAfter = loadavg();
@@ -178,23 +240,26 @@ async function main() {
     const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
     const ratios = paths.map(({ path }) => {
       const [a, b] = (['Aether', 'bare'] as const).map((s) => rows.find((r) => r.path === path && r.stack === s && r.load.startsWith('saturation'))!);
-      const [af] = (['Aether'] as const).map((s) => rows.find((r) => r.path === path && r.stack === s && r.load.startsWith('fixed'))!);
-      return `| ${path} | ${ratio(a.gatewayUs, b.gatewayUs)} | ${ratio(a.serviceUs, b.serviceUs)} | ${ratio(b.rps, a.rps)} | ${a.rps} (goal ≥ 3,000) | ${af.p99} (goal ≤ 50) |`;
+      const af = rows.find((r) => r.path === path && r.stack === 'Aether' && r.load.startsWith('fixed'));
+      return `| ${path} | ${ratio(a.gatewayUs, b.gatewayUs)} | ${ratio(a.serviceUs, b.serviceUs)} | ${ratio(b.rps, a.rps)} | ${a.rps} (goal ≥ 3,000) | ${af?.p99 ?? '—'} (goal ≤ 50) |`;
     });
     const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
-    await writeResult(
+    // A quick run is printed only; README keeps the full run's figures.
+    const write = QUICK ? async (_: string, md: string) => void process.stdout.write(`${md}\n`) : writeResult;
+    await write(
       'request-path',
       `### Request path: Aether vs a bare reference (same run)
 
 Machine: ${machineLine()}. Load average (1/5/15 min) before: ${fmtLoad(loadBefore)}, after: ${fmtLoad(loadAfter)}
 (the machine is shared, so requests/s move with other work; CPU per request and the same-run ratios do not, much).
 Each hop is its own process; the load generator runs here too. Aether at LOG_LEVEL=warn, auth (ES256 JWT)
-and rate limiting (Redis) on. Bare: bench/bare/ — the same work with the same libraries (jose,
-rate-limiter-flexible + ioredis, grpc-js, pg) and no framework. ${DURATION_S} s per row after a warm-up.
+and rate limiting (Redis) on. Bare: bench/bare/ — the same work with the same libraries (jose, verified tokens remembered as libs/auth does;
+rate-limiter-flexible + ioredis, grpc-js, pg) and no framework. Each row: ${ROUNDS} slices of ${SLICE_S} s, alternating
+Aether and bare, after a warm-up; CPU per request over all slices, latencies the median slice's.
 
-| path | stack | load | requests/s | p50 (ms) | p99 (ms) | errors | gateway hop CPU/req (µs) | service hop CPU/req (µs) |
+| path | stack | load | requests/s | p50 (ms) | p99 (ms) | non-2xx + errors | gateway hop CPU/req (µs) | service hop CPU/req (µs) |
 | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-${rows.map((r) => `| ${r.path} | ${r.stack} | ${r.load} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.gatewayUs} | ${r.serviceUs} |`).join('\n')}
+${rows.map((r) => `| ${r.path} | ${r.stack} | ${r.load} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors}${Object.keys(r.statuses).length ? ` (${Object.entries(r.statuses).map(([c, n]) => `${c}×${n}`).join(', ')})` : ''} | ${r.gatewayUs} | ${r.serviceUs} |`).join('\n')}
 
 Ratios at saturation (goal: CPU per request ≤ 1.5× bare for each hop):
 

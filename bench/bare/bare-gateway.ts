@@ -1,7 +1,7 @@
 /**
  * Bare reference of the gateway hop (bench/request-path.ts): Fastify + grpc-js doing only the
  * gateway's essential work for GET /api/v1/auth/me and GET /api/v1/tasks/:id — verify the ES256
- * access token with jose, spend one rate-limit point in Redis with rate-limiter-flexible (same
+ * access token with jose (verified tokens remembered, as libs/auth does), spend one rate-limit point in Redis with rate-limiter-flexible (same
  * limiter, same options, same Lua script as src/rate-limit), one gRPC call on a shared channel,
  * JSON reply with the RateLimit-* headers. No framework, no logging, no metrics.
  *
@@ -10,7 +10,7 @@
  */
 import Fastify from 'fastify';
 import Redis from 'ioredis';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -19,6 +19,18 @@ import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 const env = process.env as Record<string, string>;
 const jwks = createRemoteJWKSet(new URL(env.JWKS_URL));
 const verifyOptions = { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, algorithms: ['ES256'] };
+
+// Verified tokens are remembered until they expire (at most 60 s), as libs/auth does: a client
+// reusing its token pays one ES256 verification, not one per request.
+const verified = new Map<string, { payload: JWTPayload; until: number }>();
+async function verifyToken(token: string): Promise<JWTPayload> {
+  const hit = verified.get(token);
+  if (hit && hit.until > Date.now()) return hit.payload;
+  const { payload } = await jwtVerify(token, jwks, verifyOptions);
+  if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { payload, until: Math.min((payload.exp ?? 0) * 1000, Date.now() + 60_000) });
+  return payload;
+}
 const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 const points = 100_000_000;
 const limiter = new RateLimiterRedis({
@@ -47,7 +59,7 @@ const app = Fastify({ logger: false });
 
 async function authorize(authorization: string | undefined, reply: { header(k: string, v: string): unknown }): Promise<Metadata> {
   if (!authorization?.startsWith('Bearer ')) throw Object.assign(new Error('unauthenticated'), { statusCode: 401 });
-  const { payload } = await jwtVerify(authorization.slice(7), jwks, verifyOptions);
+  const payload = await verifyToken(authorization.slice(7));
   const res = await limiter.consume(`user:${payload.sub}`);
   reply.header('RateLimit-Limit', String(points));
   reply.header('RateLimit-Remaining', String(res.remainingPoints));

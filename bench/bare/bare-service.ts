@@ -16,6 +16,18 @@ import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 const env = process.env as Record<string, string>;
 const jwks = createRemoteJWKSet(new URL(env.JWKS_URL));
 const verifyOptions = { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, algorithms: ['ES256'] };
+
+// Verified tokens are remembered until they expire (at most 60 s), as libs/auth does: a client
+// reusing its token pays one ES256 verification, not one per request.
+const verified = new Map<string, { payload: JWTPayload; until: number }>();
+async function verifyToken(token: string): Promise<JWTPayload> {
+  const hit = verified.get(token);
+  if (hit && hit.until > Date.now()) return hit.payload;
+  const { payload } = await jwtVerify(token, jwks, verifyOptions);
+  if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { payload, until: Math.min((payload.exp ?? 0) * 1000, Date.now() + 60_000) });
+  return payload;
+}
 const users = new Pool({ connectionString: env.SECURITY_DATABASE_URL, max: 10 });
 const tasks = new Pool({ connectionString: env.TASKS_DATABASE_URL, max: 10 });
 
@@ -25,8 +37,7 @@ type Call = { request: { id?: string }; metadata: Metadata };
 async function verify(md: Metadata): Promise<JWTPayload> {
   const header = String(md.get('authorization')[0] ?? '');
   if (!header.startsWith('Bearer ')) throw { code: status.UNAUTHENTICATED, details: 'no token' };
-  const { payload } = await jwtVerify(header.slice(7), jwks, verifyOptions);
-  return payload;
+  return verifyToken(header.slice(7));
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '');
