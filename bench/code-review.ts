@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       'code-review',
       `### code-assistant: review latency of a 500-line file per analyzer
 
-Machine: ${machineLine()}; load average ${load} at the start. ${RUNS} runs per file after ${WARMUP} warm-up runs, one file at a time, the analyzers' defaults (one worker thread each, 512 MB heap cap, 20 s timeout). Loading every analyzer once (threads, ESLint + typescript-eslint, the TypeScript libs, Ruff and tree-sitter WebAssembly, \`shellcheck --version\`) took ${ms(coldMs)} ms, at service start.
+Machine: ${machineLine()}; load average ${load} at the start. ${RUNS} runs per file after ${WARMUP} warm-up runs, one file at a time, the analyzers' defaults (one worker thread each, 512 MB heap cap, 20 s timeout). Loading every analyzer once (threads, ESLint + typescript-eslint, the TypeScript libs, Ruff and tree-sitter WebAssembly, \`shellcheck --version\`) took ${ms(coldMs)} ms: paid at start-up with ANALYSIS_PRELOAD=true, else by the first review (idle threads exit after ANALYSIS_IDLE_MS and are loaded again).
 
 | file (500 lines) | analyzer | findings | analyzer p50 / p95 (ms) | whole analysis p50 / p95 (ms) | error |
 | --- | --- | ---: | ---: | ---: | --- |
