@@ -42,6 +42,9 @@ export function runCommand(
       if (timer) clearTimeout(timer);
       resolvePromise({ status: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
+    // A command that exits before reading its input (docker CLI) makes this write fail with EPIPE;
+    // unhandled, that 'error' would crash the caller. Its exit status says what happened.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
