@@ -285,6 +285,46 @@ describe('code analysis bounds', () => {
     }
   }, 90_000);
 
+  it('a hung ShellCheck is killed at the timeout (its children too) and its temp directory removed', async () => {
+    const previous = process.env.TMPDIR;
+    const tmp = mkdtempSync(join(tmpdir(), 'aether-analysis-tmp-'));
+    process.env.TMPDIR = tmp;
+    const hung = new CodeAnalysisService({
+      ...DEFAULT_ANALYSIS_OPTIONS,
+      timeoutMs: 1500,
+      shellcheckPath: join(__dirname, 'fixtures/analyzers/slow-shellcheck.sh'),
+      workerAnalyzers: [],
+    });
+    try {
+      const started = Date.now();
+      const r = await hung.analyze([{ path: 'scripts/clean.sh', content: INSECURE_SH }]);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(r.analyzers).toEqual([expect.objectContaining({ name: 'shellcheck', version: '0.0-slow', files: 1, error: expect.stringMatching(/^timed out after \d+ ms$/) })]);
+      expect(r.analyzers[0].durationMs).toBeLessThan(2500);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(tmp, { recursive: true, force: true });
+      await hung.onApplicationShutdown();
+    }
+  }, 30_000);
+
+  it('a review cancelled by its caller stops the analyzers at once', async () => {
+    const cancelled = new CodeAnalysisService({
+      ...DEFAULT_ANALYSIS_OPTIONS,
+      workerAnalyzers: [{ name: 'busy-loop', module: join(__dirname, 'fixtures/analyzers/busy-loop.tool.js'), languages: ['typescript'] }],
+    });
+    try {
+      const started = Date.now();
+      const r = await cancelled.analyze([{ path: 'src/run.ts', content: INSECURE_TS }], { signal: AbortSignal.timeout(500) });
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(r.analyzers).toEqual([expect.objectContaining({ name: 'busy-loop', error: 'cancelled' })]);
+    } finally {
+      await cancelled.onApplicationShutdown();
+    }
+  }, 30_000);
+
   it('an analyzer past its heap cap is stopped and reported; the others still answer', async () => {
     const hog = new CodeAnalysisService({
       ...DEFAULT_ANALYSIS_OPTIONS,

@@ -64,7 +64,9 @@ export class CodeAnalysisService implements CodeAnalysis, OnModuleInit, OnApplic
         run: async (files, timeoutMs, signal) => {
           const started = Date.now();
           const version = await shellcheck.getVersion(timeoutMs);
-          return { version, ...(await shellcheck.analyze(files, timeoutMs - (Date.now() - started), signal)) };
+          this.versions.set(SHELLCHECK, version); // known even when the check itself then fails
+          const deadline = started + timeoutMs;
+          return { version, ...(await shellcheck.analyze(files, Math.max(1, deadline - Date.now()), signal)) };
         },
         version: (timeoutMs) => shellcheck.getVersion(timeoutMs),
         close: async () => undefined,

@@ -71,7 +71,7 @@ export class ShellCheck {
       const errors: string[] = [];
       for (const [dialect, group] of groups) {
         const args = ['--norc', '-f', 'json1', '-S', 'info', ...(dialect ? ['-s', dialect] : []), '--', ...group];
-        const r = await this.exec(args, dir, Math.max(1, deadline - Date.now()), signal);
+        const r = await this.exec(args, dir, Math.max(1, deadline - Date.now()), signal, timeoutMs);
         // 0: clean, 1: findings; anything else is ShellCheck failing.
         if (r.code !== 0 && r.code !== 1) {
           errors.push(`shellcheck exited ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
@@ -90,23 +90,29 @@ export class ShellCheck {
     }
   }
 
-  private exec(args: string[], cwd: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+  /** Runs the binary for at most `timeoutMs`; a timeout is reported as the run's whole budget (`budgetMs`). */
+  private exec(args: string[], cwd: string | undefined, timeoutMs: number, signal?: AbortSignal, budgetMs = timeoutMs): Promise<RunResult> {
     const cpuSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     const [command, argv] = existsSync(PRLIMIT)
       ? [PRLIMIT, [`--cpu=${cpuSeconds}`, '--fsize=0', '--nofile=64', '--', this.binary, ...args]]
       : [this.binary, args];
     return new Promise<RunResult>((resolve, reject) => {
       if (!existsSync(this.binary)) return reject(new Error(`shellcheck not found at ${this.binary}`));
-      const child = spawn(command, argv, { cwd: cwd ?? tmpdir(), env: { LC_ALL: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group, so the kill takes anything it started too (whose open pipe would hold us up).
+      const child = spawn(command, argv, { cwd: cwd ?? tmpdir(), env: { LC_ALL: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let size = 0;
       let failure: Error | undefined;
       const kill = (e: Error) => {
         failure ??= e;
-        child.kill('SIGKILL');
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
       };
-      const timer = setTimeout(() => kill(new ToolTimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => kill(new ToolTimeoutError(`timed out after ${budgetMs} ms`)), timeoutMs);
       const onAbort = () => kill(new Error('cancelled'));
       signal?.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (d: Buffer) => {
