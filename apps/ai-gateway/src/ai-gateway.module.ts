@@ -4,8 +4,8 @@ import { EventPublisher, MessagingModule } from '@aether/messaging';
 import { ResponseCache } from './cache/response-cache';
 import { AiGatewayGrpcController } from './completions/ai-gateway.grpc.controller';
 import { CompletionsService } from './completions/completions.service';
-import { AiGatewayEnv } from './config/ai-gateway.env';
-import { type GatewayConfig, loadGatewayConfig } from './config/gateway-config';
+import { AiGatewayEnv, gatewayConfigOf } from './config/ai-gateway.env';
+import type { GatewayConfig } from './config/gateway-config';
 import { GATEWAY_CONFIG } from './config/tokens';
 import { EmbeddingsService } from './embeddings/embeddings.service';
 import { Budgets } from './limits/budgets';
@@ -30,7 +30,7 @@ import { UsageRecorder } from './usage/usage-recorder';
   controllers: [AiGatewayGrpcController],
   providers: [
     // A bad file stops the start with a message naming the key (GatewayConfigError).
-    { provide: GATEWAY_CONFIG, inject: [AiGatewayEnv], useFactory: (env: AiGatewayEnv) => loadGatewayConfig(env.AI_GATEWAY_CONFIG) },
+    { provide: GATEWAY_CONFIG, inject: [AiGatewayEnv], useFactory: gatewayConfigOf },
     {
       provide: ProviderRegistry,
       inject: [GATEWAY_CONFIG, AiGatewayEnv],

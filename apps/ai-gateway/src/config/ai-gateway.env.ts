@@ -3,7 +3,10 @@ import { MessagingEnv } from '@aether/messaging';
 import { BaseEnv } from '@aether/service-kit';
 import { Type } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, Max, Min, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
-import { loadGatewayConfig } from './gateway-config';
+import { type GatewayConfig, loadGatewayConfig } from './gateway-config';
+
+/** The configuration each validated env read, so the file is parsed once per start. */
+const validatedConfigs = new WeakMap<object, GatewayConfig>();
 
 /**
  * The operator configuration is part of the environment's validation: a bad file stops the
@@ -11,10 +14,10 @@ import { loadGatewayConfig } from './gateway-config';
  */
 @ValidatorConstraint({ name: 'gatewayConfigFile' })
 class GatewayConfigFile implements ValidatorConstraintInterface {
-  validate(file: unknown): boolean {
+  validate(file: unknown, args: ValidationArguments): boolean {
     if (typeof file !== 'string' || !file) return true; // @IsString/@IsNotEmpty report it
     try {
-      loadGatewayConfig(file);
+      validatedConfigs.set(args.object, loadGatewayConfig(file));
       return true;
     } catch {
       return false;
@@ -83,4 +86,9 @@ export class AiGatewayEnv extends AuthEnv(MessagingEnv(BaseEnv)) {
 
   /** How long an open breaker skips its deployment before one half-open probe is let through. */
   @Type(() => Number) @IsInt() @Min(10) @Max(3_600_000) AI_BREAKER_OPEN_MS = 30_000;
+}
+
+/** The operator configuration of a validated env (read from AI_GATEWAY_CONFIG only if it was never validated). */
+export function gatewayConfigOf(env: AiGatewayEnv): GatewayConfig {
+  return validatedConfigs.get(env) ?? loadGatewayConfig(env.AI_GATEWAY_CONFIG);
 }
