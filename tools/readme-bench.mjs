@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const order = ['request-path', 'auth-me', 'gateway-overhead', 'list-tasks', 'event-pipeline', 'analytics-queries', 'legacy-proxy', 'ai-gateway', 'integration-hub', 'docker-manager', 'rag-eval', 'code-review', 'code-review-llm', 'startup-memory'];
+const order = ['request-path', 'auth-me', 'gateway-overhead', 'list-tasks', 'event-pipeline', 'analytics-queries', 'legacy-proxy', 'ai-gateway', 'integration-hub', 'docker-manager', 'rag-eval', 'rag-search', 'code-review', 'code-review-llm', 'startup-memory'];
 const dir = join(root, 'bench/results');
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.md'))
