@@ -219,9 +219,14 @@ async function main() {
     ];
     for (const p of paths) {
       // Both chains must answer the same request the same way before they are compared.
+      // (A few tries: on a machine this busy a single request can time out.)
       for (const base of [gw, bareUrl]) {
-        const r = await fetch(`${base}${p.suffix}`, { headers });
-        if (r.status !== 200) throw new Error(`${base}${p.suffix}: ${r.status} ${await r.text()}`);
+        for (let attempt = 1; ; attempt++) {
+          const r = await fetch(`${base}${p.suffix}`, { headers });
+          if (r.status === 200) break;
+          if (attempt === 5) throw new Error(`${base}${p.suffix}: ${r.status} ${await r.text()}`);
+          await new Promise((ok) => setTimeout(ok, 1000));
+        }
       }
       // Warm-up: JIT, connection pools, JWKS caches.
       await autocannon({ url: `${gw}${p.suffix}`, headers, connections: 20, duration: 3 });
