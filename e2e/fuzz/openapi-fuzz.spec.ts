@@ -1,10 +1,9 @@
 /**
  * API fuzzer driven by the gateway's own OpenAPI document (Schemathesis-style, on fast-check):
  * every operation gets generated valid and invalid bodies, queries, path ids and headers, sent
- * to the real platform (security, task-manager, analytics, integration-hub, docker-manager (on a
- * private dockerd) and api-gateway as processes from
- * dist/ — run `npm run build` first — on their own throw-away stores). It asserts, per response:
- * no 5xx; every error is problem+json with a `code` and a `requestId` and an X-Request-Id header;
+ * to the real platform (every service of services.yaml — docker-manager on a private dockerd,
+ * ai-gateway without chat providers — as processes from dist/ (run `npm run build` first) on
+ * their own throw-away stores). It asserts, per response: no 5xx; every error is problem+json with a `code` and a `requestId` and an X-Request-Id header;
  * no stack trace or source path in any body. After the run, data another user created before it
  * is byte-identical, and invalid PATCHes of the fuzzing user's own task left it unchanged.
  *
@@ -14,7 +13,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { startDockerEngine, type DockerEngine } from '@aether/testing';
-import { startPlatform, type RunningPlatform } from '../../bench/support/platform';
+import { PLATFORM_APPS, startPlatform, type AppName, type RunningPlatform } from '../../bench/support/platform';
 import { HOSTILE_STRINGS, RAW_BODIES, invalidValue, resolverFor, validValue, type Resolver, type Schema } from './schema-arbitraries';
 
 jest.setTimeout(300_000);
@@ -187,7 +186,9 @@ function violation(req: Sent, res: Received): string | undefined {
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  platform = await startPlatform(['security', 'task-manager', 'analytics', 'integration-hub', 'docker-manager', 'ai-gateway', 'rag', 'api-gateway'], {
+  // Every service of services.yaml (its generated order starts peers before their callers), so a
+  // new service's gateway routes are fuzzed without editing this list.
+  platform = await startPlatform(Object.keys(PLATFORM_APPS) as AppName[], {
     'task-manager': { SCHEDULER_ENABLED: 'false' },
     'ai-gateway': { AI_GATEWAY_CONFIG: join(__dirname, 'ai-gateway.yaml') },
     'docker-manager': { DOCKER_HOST: engine.dockerHost },
