@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '@aether/service-kit';
 import { AuditLogService } from '../src/audit/audit-log.service';
 import { PasswordHasher } from '../src/users/password-hasher.service';
+import { UserEntity } from '../src/users/user.entity';
 import { UsersService } from '../src/users/users.service';
 import { createSecurityTestApp, type SecurityTestApp } from './support/security-test-app';
 
@@ -41,6 +43,17 @@ describe('users (PostgreSQL)', () => {
 
     const audit = await app.module.get(AuditLogService).list({ type: 'user.registered' });
     expect(audit.items.some((a) => a.subjectId === user.id)).toBe(true);
+  });
+
+  it('getById (plain SQL) reads the user exactly as the TypeORM repository maps it; NOT_FOUND otherwise', async () => {
+    const user = await users.register({ email: 'ada@example.com', password: 'correct horse battery', name: 'Ada' });
+    await app.db.query(`UPDATE users SET roles = '{developer,viewer}' WHERE id = $1`, [user.id]);
+    const mapped = await app.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
+    const got = await users.getById(user.id);
+    expect(got).toBeInstanceOf(UserEntity);
+    expect(got).toStrictEqual(mapped);
+    await expect(users.getById(randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+    await expect(users.getById('not-a-uuid')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('refuses the same email in another letter case with EMAIL_TAKEN, writing nothing', async () => {

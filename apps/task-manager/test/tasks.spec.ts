@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { taskManagerV1 } from '@aether/contracts';
 import { NotFoundError, PermissionDeniedError, PreconditionFailedError, ValidationError } from '@aether/service-kit';
-import type { TaskEntity } from '../src/tasks/task.entity';
+import { TaskEntity as TaskEntityClass, type TaskEntity } from '../src/tasks/task.entity';
 import { TasksService } from '../src/tasks/tasks.service';
 import type { TaskManagerUser } from './support/task-manager-user';
 import { startTaskManager, TestStores, type StartedApp } from './support/task-manager-app';
@@ -213,6 +213,16 @@ describe('visibility', () => {
     await expect(tasks.delete(carol.actor, owned.id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(tasks.get(alice.actor, randomUUID())).rejects.toBeInstanceOf(NotFoundError);
     await expect(tasks.get(alice.actor, 'not-a-uuid')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('get (plain SQL) reads the task exactly as the TypeORM repository maps it, every column set', async () => {
+    const t = await create(alice, { title: 'full', description: 'd', priority: 'urgent', labels: ['a', 'b'], dueAt: '2031-02-03T04:05:06Z', assigneeId: bob.id });
+    await tm.db.query(`UPDATE tasks SET status = 'done', completed_at = now(), reminded_at = now() WHERE id = $1`, [t.id]);
+    const mapped = await tm.db.getRepository(TaskEntityClass).findOneByOrFail({ id: t.id });
+    const got = await tasks.get(bob.actor, t.id);
+    expect(got).toBeInstanceOf(TaskEntityClass);
+    expect(got).toStrictEqual(mapped);
+    expect(got.dueAt).toBeInstanceOf(Date);
   });
 
   it('the assignee may not delete; an admin sees and changes everything', async () => {
