@@ -188,7 +188,6 @@ async function main() {
     // What autovacuum does on a live system: statistics, and the visibility map (index-only scans).
     await sql.query(`VACUUM ANALYZE rag_postings`);
     await sql.query(`VACUUM ANALYZE rag_chunks`);
-    await sql.query(`VACUUM ANALYZE rag_term_stats`);
     const [{ postings }] = await sql.query(`SELECT count(*)::int AS postings FROM rag_postings WHERE collection = 'scale'`);
 
     // 3. Search latency, query embedding cached (embedded once first), p50/p99 per mode.

@@ -2,7 +2,6 @@
 // USE-512 embeddings and a fake ai-gateway speaking the real gRPC contract.
 import { status, type Metadata } from '@grpc/grpc-js';
 import amqp from 'amqplib';
-import { DataSource } from 'typeorm';
 import type { TestService, TestUser } from '@aether/testing';
 import { waitFor } from '@aether/testing';
 import { LocalEmbeddings } from '../src/embeddings/local-embeddings';
@@ -236,33 +235,6 @@ describe('rag service', () => {
     await rag.call('DeleteCollection', { name: 'temporary' }, md);
     await expect(rag.call('GetCollection', { name: 'temporary' }, md)).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(search('temporary', 'airships')).rejects.toMatchObject({ code: status.NOT_FOUND });
-  });
-
-  it('keeps each term\'s document frequency with its postings through ingest, replacement and deletes', async () => {
-    const sql = service.get(DataSource);
-    // Every rag_term_stats row is the count of its term's postings, and no term lacks a row.
-    const drift = async () =>
-      (
-        await sql.query(
-          `SELECT count(*)::int AS n FROM (SELECT collection, kind, term, count(*)::int AS df FROM rag_postings GROUP BY 1, 2, 3) p
-           FULL JOIN rag_term_stats s USING (collection, kind, term) WHERE p.df IS DISTINCT FROM s.df`,
-        )
-      )[0].n;
-    const df = async (collection: string, term: string) =>
-      (await sql.query(`SELECT df FROM rag_term_stats WHERE collection = $1 AND kind = 'w' AND term = $2`, [collection, term]))[0]?.df ?? 0;
-    await rag.call('CreateCollection', { name: 'frequencies' }, md);
-    await ingest('frequencies', 'a', 'Walruses gather on the ice floe.', 'text/plain');
-    const b = await ingest('frequencies', 'b', 'A walrus swims below the ice.', 'text/plain');
-    expect(await df('frequencies', 'walrus')).toBe(2);
-    await ingest('frequencies', 'b', 'A seal swims below the ice. ERR_SEAL_42', 'text/plain');
-    expect([await df('frequencies', 'walrus'), await df('frequencies', 'seal'), await df('frequencies', 'ice')]).toEqual([1, 1, 2]);
-    expect(await drift()).toBe(0);
-    await rag.call('DeleteDocument', { id: b.id }, md);
-    expect([await df('frequencies', 'seal'), await df('frequencies', 'ice')]).toEqual([0, 1]);
-    expect(await drift()).toBe(0);
-    await rag.call('DeleteCollection', { name: 'frequencies' }, md);
-    expect((await sql.query(`SELECT count(*)::int AS n FROM rag_term_stats WHERE collection = 'frequencies'`))[0].n).toBe(0);
-    expect(await drift()).toBe(0);
   });
 
   it('publishes rag.document.ingested and rag.document.deleted through the outbox', async () => {

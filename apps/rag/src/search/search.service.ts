@@ -155,14 +155,11 @@ export class SearchService {
     const filter = metadataSql('c', conditions, 4);
     const join = conditions.length ? `JOIN rag_chunks c ON c.id = p.chunk_id AND ${filter.sql}` : '';
     // Any query term may match (OR semantics), weighted by inverse document frequency —
-    // unlike websearch_to_tsquery, which demands every word. Document frequencies come from
-    // rag_term_stats (kept with the postings by triggers), not from counting postings per query;
-    // one primary-key lookup per term (a correlated subquery the planner cannot flatten into a
-    // scan of the collection's terms, whatever it believes about a table without statistics).
+    // unlike websearch_to_tsquery, which demands every word.
     const rows: { id: string; score: number }[] = await runner.query(
       `WITH df AS MATERIALIZED (
-         SELECT q.term, (SELECT st.df FROM rag_term_stats st WHERE st.collection = $1 AND st.kind = '${kind}' AND st.term = q.term)::float8 AS df
-         FROM unnest($2::text[]) AS q(term)
+         SELECT term, count(*)::float8 AS df FROM rag_postings
+         WHERE collection = $1 AND kind = '${kind}' AND term = ANY($2::text[]) GROUP BY term
        ),
        s AS MATERIALIZED (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1)
        SELECT p.chunk_id AS id,
