@@ -3,7 +3,7 @@
  * security which verifies the token again and reads the user). Closed-loop autocannon, 10 s.
  */
 import autocannon from 'autocannon';
-import { machineLine, startPlatform, writeResult } from './support/platform';
+import { adminAccessToken, machineLine, startPlatform, writeResult } from './support/platform';
 
 async function main() {
   const platform = await startPlatform(['security', 'api-gateway'], {
@@ -12,13 +12,7 @@ async function main() {
   });
   try {
     const gw = platform.urls['api-gateway']!;
-    const login = await fetch(`${gw}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
-    });
-    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    const accessToken = await adminAccessToken(platform);
     const headers = { authorization: `Bearer ${accessToken}` };
     await autocannon({ url: `${gw}/api/v1/auth/me`, headers, connections: 20, duration: 2 }); // warm-up
     const result = await autocannon({ url: `${gw}/api/v1/auth/me`, headers, connections: 50, duration: 10 });

@@ -9,7 +9,7 @@
  * prints a Markdown table and writes bench/results/docker-manager.md.
  */
 import { startDockerEngine } from '@aether/testing';
-import { machineLine, startPlatform, writeResult } from './support/platform';
+import { adminAccessToken, machineLine, startPlatform, writeResult } from './support/platform';
 
 const MANAGED = 30;
 const OTHERS = 30;
@@ -41,12 +41,7 @@ async function main() {
       await engine.dockerOk(['run', '-d', '--name', `c${i}`, ...labels, engine.image, 'sh', '-c', 'for i in $(seq 1 500); do echo "line $i"; done; exec sleep 100000']);
     }
     const base = platform.urls['api-gateway']!;
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
-    }).then((r) => r.json() as Promise<{ accessToken: string }>);
-    const headers = { authorization: `Bearer ${login.accessToken}` };
+    const headers = { authorization: `Bearer ${await adminAccessToken(platform)}` };
     const get = async (path: string) => {
       const res = await fetch(base + path, { headers });
       if (res.status !== 200) throw new Error(`${path}: ${res.status}`);

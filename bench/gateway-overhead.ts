@@ -20,7 +20,7 @@ import autocannon from 'autocannon';
 import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
-import { machineLine, startPlatform, writeResult } from './support/platform';
+import { adminAccessToken, machineLine, startPlatform, writeResult } from './support/platform';
 
 const RATE = 1000;
 const DURATION_S = 10;
@@ -136,13 +136,7 @@ async function main() {
   const { client, getTask } = grpcClient(platform.grpc['task-manager']!);
   try {
     const gw = platform.urls['api-gateway']!;
-    const login = await fetch(`${gw}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
-    });
-    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    const accessToken = await adminAccessToken(platform);
     const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
     const created = await fetch(`${gw}/api/v1/tasks`, { method: 'POST', headers, body: JSON.stringify({ title: 'benchmark task', labels: ['bench'] }) });
     if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`);

@@ -8,7 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import { machineLine, startPlatform, writeResult } from './support/platform';
+import { adminAccessToken, machineLine, startPlatform, writeResult } from './support/platform';
 
 const WEBHOOK_SECRET = 'bench-webhook-secret';
 
@@ -44,12 +44,7 @@ async function main() {
   });
   try {
     const gw = platform.urls['api-gateway']!;
-    const login = await fetch(`${gw}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
-    });
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    const accessToken = await adminAccessToken(platform);
     const post = async (path: string, body: unknown) => {
       const res = await fetch(`${gw}${path}`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { freePort } from '@aether/testing';
-import { machineLine, startPlatform, writeResult } from './support/platform';
+import { adminAccessToken, machineLine, startPlatform, writeResult } from './support/platform';
 
 // BENCH_QUICK=1: saturation rows only, 2 rounds, printed only (for A/B runs while changing the kit).
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -172,13 +172,7 @@ async function main() {
   const loadBefore = loadavg();
   try {
     const gw = platform.urls['api-gateway']!;
-    const login = await fetch(`${gw}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
-    });
-    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    const accessToken = await adminAccessToken(platform);
     const headers = { authorization: `Bearer ${accessToken}` };
     const created = await fetch(`${gw}/api/v1/tasks`, {
       method: 'POST',

@@ -16,7 +16,7 @@ import { startDockerEngine } from '@aether/testing';
 import type { DockerEngine } from '@aether/testing';
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
-import { machineLine, PLATFORM_APPS, rssMiB, startPlatform, writeResult } from './support/platform';
+import { adminAccessToken, machineLine, PLATFORM_APPS, rssMiB, startPlatform, writeResult } from './support/platform';
 import type { AppName, RunningPlatform } from './support/platform';
 
 const RUNS = Number(process.env.STARTUP_RUNS ?? 3);
@@ -114,13 +114,7 @@ async function withPlatform<T>(apps: AppName[], engine: DockerEngine | undefined
 
 async function soak(platform: RunningPlatform, apps: AppName[]): Promise<{ rows: string[]; flagged: string[]; notes: string[] }> {
   const gw = platform.urls['api-gateway']!;
-  const login = await fetch(`${gw}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
-  });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-  const { accessToken } = (await login.json()) as { accessToken: string };
+  const accessToken = await adminAccessToken(platform);
   const headers = { authorization: `Bearer ${accessToken}` };
   // Only routes that answer 200 now: a failing route would measure the error path.
   const notes: string[] = [];

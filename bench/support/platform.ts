@@ -132,6 +132,17 @@ export async function startPlatform(apps: AppName[], extraEnv: Partial<Record<Ap
 }
 
 /** Resident memory of a process in MiB (Linux /proc). */
+/** An access token of the platform's bootstrapped administrator (logs in through the gateway). */
+export async function adminAccessToken(platform: RunningPlatform): Promise<string> {
+  const login = await fetch(`${platform.urls['api-gateway']!}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: platform.adminEmail, password: platform.adminPassword }),
+  });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+  return ((await login.json()) as { accessToken: string }).accessToken;
+}
+
 export async function rssMiB(pid: number): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
