@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { clientContextFrom, normaliseUserAgent } from './grpc-metadata';
+import { clientContextFrom, forwardedCallMetadata, normaliseUserAgent } from './grpc-metadata';
 
 const md = (entries: Record<string, string>) => {
   const m = new Metadata();
@@ -33,5 +33,12 @@ describe('normaliseUserAgent', () => {
     expect(normaliseUserAgent('  Mozilla/5.0 (X11) é\u0000\n ')).toBe('Mozilla/5.0 (X11)');
     expect(normaliseUserAgent('\u00e9\u00e8')).toBeUndefined();
     expect(normaliseUserAgent(undefined)).toBeUndefined();
+  });
+});
+
+describe('forwardedCallMetadata', () => {
+  it('forwards the caller and the request id, nothing else of the incoming call', () => {
+    const forwarded = forwardedCallMetadata(md({ authorization: 'Bearer t', 'x-request-id': 'r-1', 'x-client-ip': '203.0.113.7', cookie: 'c' }));
+    expect(forwarded.getMap()).toEqual({ authorization: 'Bearer t', 'x-request-id': 'r-1' });
   });
 });

@@ -15,6 +15,18 @@ export function forwardAuthMetadata(principal: Principal): Metadata {
 }
 
 /**
+ * What a service forwards of an incoming call when it calls another service for the same caller:
+ * `authorization` (the next service verifies it and bills the same identity) and `x-request-id`.
+ */
+export function forwardedCallMetadata(incoming: Metadata): Metadata {
+  const forwarded = new Metadata();
+  for (const key of ['authorization', REQUEST_ID_METADATA]) {
+    for (const value of incoming.get(key)) forwarded.add(key, value);
+  }
+  return forwarded;
+}
+
+/**
  * Metadata the gateway sets on every call it makes on behalf of a client (and services read):
  * the request id (shared by the logs of every hop) and the client as the gateway sees it
  * (TRUST_PROXY applied), for audit entries and sessions.

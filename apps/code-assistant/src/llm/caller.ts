@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { bearerMetadata, principalFrom } from '@aether/auth';
+import { bearerMetadata, forwardedCallMetadata, principalFrom } from '@aether/auth';
 
 /**
  * Who a review or an assist runs for: the subject of its events and the metadata forwarded to
@@ -13,12 +13,7 @@ export interface Caller {
 
 /** The caller of an RPC, from its verified token. */
 export function callerOf(md: Metadata): Caller {
-  const principal = principalFrom(md);
-  const forwarded = new Metadata();
-  for (const key of ['authorization', 'x-request-id']) {
-    for (const value of md.get(key)) forwarded.add(key, value);
-  }
-  return { subject: principal.userId, metadata: forwarded };
+  return { subject: principalFrom(md).userId, metadata: forwardedCallMetadata(md) };
 }
 
 /** A caller that is not an RPC's (an event handler acting with a service token, e.g. pull-request reviews). */
