@@ -25,7 +25,8 @@ import { CollectionsService } from '../src/collections/collections.service';
 import { IngestService, indexedText } from '../src/documents/ingest.service';
 import { EmbeddingService } from '../src/embeddings/embedding.service';
 import { SearchService } from '../src/search/search.service';
-import { DEFAULT_FUSION, RRF_K, VECTOR_ROLES, fuse, type FusionConfig, type ListName } from '../src/search/rank-fusion';
+import { DEFAULT_FUSION, RRF_K, VECTOR_ROLES, fuse, rerankHead, type FusionConfig, type ListName } from '../src/search/rank-fusion';
+import { VectorStore } from '../src/vectors/vector-store';
 import { RagEnv } from '../src/config/rag.env';
 
 const RAG_DEFAULTS = new RagEnv();
@@ -63,7 +64,7 @@ function ndcgAt10(ranked: string[], rel: Set<string>): number {
 
 /** The configured fusion, as the environment spells it. */
 const fusionSpec = () =>
-  ['RAG_FUSION_WEIGHTS', 'RAG_FUSION_RRF_K', 'RAG_FUSION_VECTOR_DEPTH', 'RAG_FUSION_VECTOR_ROLE'].map((k) => `${k}=${String((RAG_DEFAULTS as unknown as Record<string, unknown>)[k])}`).join(' ');
+  ['RAG_FUSION_WEIGHTS', 'RAG_FUSION_RRF_K', 'RAG_FUSION_VECTOR_DEPTH', 'RAG_FUSION_VECTOR_ROLE', 'RAG_FUSION_RERANK_DEPTH', 'RAG_FUSION_SIMILARITY_WEIGHT'].map((k) => `${k}=${String((RAG_DEFAULTS as unknown as Record<string, unknown>)[k])}`).join(' ');
 
 function score(rankings: string[][], relevant: Set<string>[], questions: Judged[]): Scores {
   let r5 = 0, r10 = 0, ndcg = 0, mrr = 0, idFirst = 0;
@@ -144,22 +145,36 @@ async function main() {
     ];
 
     // Fusion grid, scored offline on each question's three lists (50 deep, as the service ranks
-    // them) with the service's own fuse(); the configurations picked are then run for real.
+    // them) with the service's own fuse() and rerankHead(); the configurations picked are then
+    // run for real. The re-ranking needs the cosine of any chunk it may see: all of them, here.
     const lists: Partial<Record<ListName, string[]>>[] = [];
+    const bm25ByQuestion: Map<string, number>[] = [];
+    const cosineByQuestion: Map<string, number>[] = [];
+    const space: string = (await sql.query(`SELECT vector_space FROM rag_collections WHERE name = 'eval'`))[0].vector_space;
     const exactOnly: FusionConfig = { ...DEFAULT_FUSION, weights: { vector: 0, keyword: 0, exact: 1 } };
     for (const q of QUESTIONS) {
-      const ids = async (mode: string, fusion?: FusionConfig) => (await search.search({ collection: 'eval', query: q.question, k: 50, mode }, undefined, fusion)).hits.map((h) => h.chunkId);
-      lists.push({ vector: await ids('vector'), keyword: await ids('keyword'), exact: await ids('hybrid', exactOnly) });
+      const hits = async (mode: string, fusion?: FusionConfig) => (await search.search({ collection: 'eval', query: q.question, k: 50, mode }, undefined, fusion)).hits;
+      const keyword = await hits('keyword');
+      lists.push({ vector: (await hits('vector')).map((h) => h.chunkId), keyword: keyword.map((h) => h.chunkId), exact: (await hits('hybrid', exactOnly)).map((h) => h.chunkId) });
+      bm25ByQuestion.push(new Map(keyword.map((h) => [h.chunkId, h.score])));
+      const all = await service.get(VectorStore).query(space, await embeddings.embedQuery('local/use-512', q.question), chunks.length, []);
+      cosineByQuestion.push(new Map(all.map((h) => [h.id, h.similarity])));
     }
     const grid: [string, FusionConfig][] = [];
     for (const vectorRole of VECTOR_ROLES)
-      for (const vector of [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1])
-        for (const exact of [0, 0.02, 0.1, 0.25, 1])
-          for (const vectorDepth of [5, 10, 50]) {
-            if (vector === 0 && (vectorDepth !== 10 || vectorRole !== 'fuse')) continue; // all the same
-            grid.push([`${vectorRole} vector=${vector},keyword=1,exact=${exact} vector depth ${vectorDepth}`, { weights: { vector, keyword: 1, exact }, k: RRF_K, vectorDepth, vectorRole }]);
-          }
-    const perQuestion = grid.map(([, config]) => lists.map((l, i) => ndcgAt10(fuse(l, config).map((r) => r.id), relevant[i])));
+      for (const vector of [0, 0.02, 0.1, 0.5, 1])
+        for (const exact of [0, 0.02, 0.25, 1])
+          for (const vectorDepth of [5, 10, 50])
+            for (const [rerankDepth, similarityWeight] of [[0, 0], [10, 0.1], [10, 0.2], [10, 0.3], [10, 0.5], [20, 0.2], [20, 0.3], [50, 0.2]]) {
+              if (vector === 0 && (vectorDepth !== 10 || vectorRole !== 'fuse')) continue; // all the same
+              const rerank = rerankDepth ? `, similarity re-rank of the first ${rerankDepth} (weight ${similarityWeight})` : '';
+              grid.push([
+                `${vectorRole} vector=${vector},keyword=1,exact=${exact} vector depth ${vectorDepth}${rerank}`,
+                { weights: { vector, keyword: 1, exact }, k: RRF_K, vectorDepth, vectorRole, rerankDepth, similarityWeight },
+              ]);
+            }
+    const offline = (l: Partial<Record<ListName, string[]>>, i: number, config: FusionConfig) => rerankHead(fuse(l, config), bm25ByQuestion[i], cosineByQuestion[i], config).map((r) => r.id);
+    const perQuestion = grid.map(([, config]) => lists.map((l, i) => ndcgAt10(offline(l, i, config), relevant[i])));
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const bestOn = (questions: number[]) => {
       let best = 0;
@@ -184,7 +199,7 @@ async function main() {
     rows.push([`hybrid, ${FOLDS}-fold cross-validated (configuration chosen without the question)`, score(cvRuns, relevant, QUESTIONS)]);
     rows.push([`hybrid, best of the grid on all questions (in-sample: ${grid[best][0]})`, score(await run('hybrid', grid[best][1]), relevant, QUESTIONS)]);
     // For each vector role and weight, its best configuration (over exact weights and vector depths).
-    const family = (name: string) => name.replace(/,keyword=1,exact=.*$/, '');
+    const family = (name: string) => name.replace(/,keyword=1,exact=[^,]*vector depth \d+/, '');
     const fused: (readonly [string, number])[] = [];
     for (const [name, ndcg] of grid.map(([n], g) => [n, mean(perQuestion[g])] as const)) {
       const i = fused.findIndex(([other]) => family(other) === family(name));
@@ -214,7 +229,7 @@ async function main() {
     const identifiers = QUESTIONS.filter((q) => q.identifier).length;
 
     const table = rows.map(([name, s]) => `| ${name} | ${f3(s.r5)} | ${f3(s.r10)} | ${f3(s.ndcg10)} | ${f3(s.mrr)} | ${s.idFirst}/${identifiers} |`).join('\n');
-    const gridTable = fused.map(([name, ndcg]) => `| ${name} | ${f3(ndcg)} |`).join('\n');
+    const gridTable = fused.slice(0, 15).map(([name, ndcg]) => `| ${name} | ${f3(ndcg)} |`).join('\n');
     const md = `### rag: retrieval quality and speed (apps/rag/eval/retrieval-eval.ts)
 
 ${machineLine()}. Corpus: ${CORPUS_FILES.length} documentation files Debian ships (${(bytes / 1024).toFixed(0)} KiB, ${chunks.length} chunks); ${QUESTIONS.length} questions with judged passages, ${identifiers} of them identifiers.
@@ -225,7 +240,7 @@ ${table}
 
 The ${FOLDS} cross-validation folds picked: ${[...new Set(cvPicks)].map((p) => `${p} (${cvPicks.filter((x) => x === p).length}×)`).join('; ')}.
 
-Fusion grid (${grid.length} configurations, reciprocal rank fusion k = ${RRF_K}; \`add\`: vectors only add chunks the keyword and exact lists missed, \`fuse\`: they may reorder them; scored offline on each question's lists, all questions): the best configuration of each vector role and weight.
+Fusion grid (${grid.length} configurations, reciprocal rank fusion k = ${RRF_K}; \`add\`: vectors only add chunks the keyword and exact lists missed, \`fuse\`: they may reorder them; similarity re-rank: the fused list's head re-ordered by z(BM25) + weight · z(cosine); scored offline on each question's lists, all questions): the best configuration of each vector role, vector weight and re-rank (the first 15 of ${fused.length}).
 
 | configuration | nDCG@10 |
 | --- | --- |

@@ -57,6 +57,23 @@ export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
   RAG_FUSION_VECTOR_ROLE: string = 'add';
 
   /**
+   * The fused list's first RAG_FUSION_RERANK_DEPTH chunks are re-ordered by z(BM25) +
+   * RAG_FUSION_SIMILARITY_WEIGHT · z(cosine similarity to the query); depth 0 or weight 0 turns
+   * it off (the evaluation's grid and cross-validation chose them: bench/results/rag-eval.md).
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(50) RAG_FUSION_RERANK_DEPTH = 10;
+
+  @IsOptional() @Type(() => Number) @IsNumber() @Min(0) @Max(10) RAG_FUSION_SIMILARITY_WEIGHT = 0.2;
+
+  /**
+   * The keyword ranker reads at most this many postings of each query term, the term's
+   * highest-impact ones (BM25 term weight at indexing time), then scores those candidates exactly:
+   * search time stays bounded by terms × depth however common a word is. The search-scale
+   * evaluation measures how often this changes the top 10 against exhaustive BM25 at 100k chunks.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(50) @Max(1_000_000) RAG_KEYWORD_TERM_DEPTH = 1000;
+
+  /**
    * Cosine similarity a chunk found by vectors alone needs to count as relevant for an answer
    * (chunks sharing a query word always count). Below it for every chunk: "nothing relevant".
    */

@@ -52,7 +52,7 @@ export class DocumentsService {
         [doc.id],
       );
       if (rows.length === 0) throw new NotFoundError('No such document');
-      const removed = await this.ingest.removeVersion(m, rows[0].vector_space, doc.id, null);
+      const removed = await this.ingest.removeVersion(m, rows[0].collection, rows[0].vector_space, doc.id, null);
       await m.query(`DELETE FROM rag_documents WHERE id = $1`, [doc.id]);
       await m.query(
         `UPDATE rag_collections SET document_count = document_count - 1, chunk_count = chunk_count - $2, word_count = word_count - $3, exact_count = exact_count - $4 WHERE name = $1`,

@@ -11,6 +11,7 @@ import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { chunkDocument, type Chunk } from '../ingest/chunker';
 import { extractText, MIME_TYPES, type MimeType } from '../ingest/extract';
+import { averageLengthSql as averageLength, bm25TfSql } from '../search/bm25';
 import { checkMetadata } from '../search/metadata-filter';
 import { exactTokens, dedupKey, sha256, termFrequencies } from '../search/text-analysis';
 import { VectorStore } from '../vectors/vector-store';
@@ -86,7 +87,9 @@ export class IngestService {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [`rag:${req.collection}`, title]);
       const current = (await m.query(`SELECT * FROM rag_documents WHERE collection = $1 AND title = $2 FOR UPDATE`, [req.collection, title]))[0] as DocumentRow | undefined;
       if (current?.content_hash === contentHash) return { document: current, unchanged: true, replaced: false };
-      const live = (await m.query(`SELECT 1 FROM rag_collections WHERE name = $1 FOR SHARE`, [req.collection])).length > 0;
+      // KEY SHARE: blocks the collection's deletion, not the counter update of a concurrent ingest
+      // (FOR SHARE did, and two ingests into one collection then deadlocked at that update).
+      const live = (await m.query(`SELECT 1 FROM rag_collections WHERE name = $1 FOR KEY SHARE`, [req.collection])).length > 0;
       if (!live) throw new NotFoundError(`No collection named ${req.collection}`);
       const id = current?.id ?? randomUUID();
       const version = (current?.version ?? 0) + 1;
@@ -112,12 +115,15 @@ export class IngestService {
       const exactRows = prepared.flatMap((p, i) => [...p.exact].map(([term, tf]) => [ids[i], term, tf, p.exactCount] as const));
       if (exactRows.length) {
         await m.query(
-          `INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl) SELECT $1, 'x', t.term, t.chunk, t.tf, t.dl
-           FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(chunk, term, tf, dl)`,
+          `WITH t AS (SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(chunk, term, tf, dl)),
+           s AS (SELECT ${averageLength('exact_count', '(SELECT avg(dl) FROM t)')} AS avgdl FROM rag_collections WHERE name = $1)
+           INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl, impact) SELECT $1, 'x', t.term, t.chunk, t.tf, t.dl, ${bm25TfSql('t.tf', 't.dl', 's.avgdl')}
+           FROM t CROSS JOIN s`,
           [req.collection, exactRows.map((r) => r[0]), exactRows.map((r) => r[1]), exactRows.map((r) => r[2]), exactRows.map((r) => r[3])],
         );
       }
-      const removed = current ? await this.removeVersion(m, collection.vector_space, id, current.version) : { chunks: 0, words: 0, exact: 0 };
+      await this.countTerms(m, req.collection, ids);
+      const removed = current ? await this.removeVersion(m, req.collection, collection.vector_space, id, current.version) : { chunks: 0, words: 0, exact: 0 };
       const added: { words: string; exact: string }[] = await m.query(
         `SELECT coalesce(sum(word_count), 0) AS words, coalesce(sum(exact_count), 0) AS exact FROM rag_chunks WHERE document_id = $1 AND version = $2`,
         [id, version],
@@ -166,15 +172,59 @@ export class IngestService {
          CROSS JOIN LATERAL unnest(to_tsvector('english', $4 || ' ' || array_to_string(c.heading_path, ' ') || ' ' || c.text)) AS t
          WHERE c.document_id = $2 AND c.version = $3
        ), dl AS (SELECT id, sum(tf)::int AS dl FROM w GROUP BY id),
+       s AS (SELECT ${averageLength('word_count', '(SELECT avg(dl) FROM dl)')} AS avgdl FROM rag_collections WHERE name = $1),
        upd AS (UPDATE rag_chunks c SET word_count = dl.dl FROM dl WHERE c.id = dl.id)
-       INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl)
-       SELECT $1, 'w', w.lexeme, w.id, w.tf, dl.dl FROM w JOIN dl USING (id)`,
+       INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl, impact)
+       SELECT $1, 'w', w.lexeme, w.id, w.tf, dl.dl, ${bm25TfSql('w.tf', 'dl.dl', 's.avgdl')} FROM w JOIN dl USING (id) CROSS JOIN s`,
       [collection, documentId, version, title],
     );
   }
 
+  /**
+   * Document frequencies (rag_terms) are changed by one transaction at a time per collection:
+   * concurrent ingests touch the same common terms, and in different orders they would deadlock.
+   * Taken late in the transaction (after embedding and Chroma), so it is held briefly.
+   */
+  private async lockTermStats(m: EntityManager, collection: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('rag-terms'), hashtext($1))`, [collection]);
+  }
+
+  /** Adds the postings of these new chunks to their terms' document frequencies. */
+  private async countTerms(m: EntityManager, collection: string, chunkIds: string[]): Promise<void> {
+    if (chunkIds.length === 0) return;
+    await this.lockTermStats(m, collection);
+    await m.query(
+      `INSERT INTO rag_terms (collection, kind, term, df)
+       SELECT $1, kind, term, count(*) FROM rag_postings WHERE chunk_id = ANY($2::text[]) GROUP BY kind, term
+       ON CONFLICT (collection, kind, term) DO UPDATE SET df = rag_terms.df + excluded.df`,
+      [collection, chunkIds],
+    );
+  }
+
+  /** Takes the postings of one version's chunks (all versions: null) out of the document frequencies. */
+  private async uncountTerms(m: EntityManager, collection: string, documentId: string, version: number | null): Promise<void> {
+    await this.lockTermStats(m, collection);
+    const gone = returnedRows<{ kind: string; term: string; df: number }>(
+      await m.query(
+        `UPDATE rag_terms t SET df = t.df - d.n
+         FROM (SELECT p.kind, p.term, count(*)::int AS n FROM rag_postings p JOIN rag_chunks c ON c.id = p.chunk_id
+               WHERE c.document_id = $2 AND ($3::int IS NULL OR c.version = $3) GROUP BY p.kind, p.term) d
+         WHERE t.collection = $1 AND t.kind = d.kind AND t.term = d.term
+         RETURNING t.kind, t.term, t.df`,
+        [collection, documentId, version],
+      ),
+    ).filter((r) => r.df <= 0);
+    if (gone.length) {
+      await m.query(
+        `DELETE FROM rag_terms t USING unnest($2::"char"[], $3::text[]) AS g(kind, term) WHERE t.collection = $1 AND t.kind = g.kind AND t.term = g.term AND t.df <= 0`,
+        [collection, gone.map((g) => g.kind), gone.map((g) => g.term)],
+      );
+    }
+  }
+
   /** Deletes one version's chunks (postings cascade) and queues its vectors for removal; what it took away. */
-  async removeVersion(m: EntityManager, space: string, documentId: string, version: number | null): Promise<{ chunks: number; words: number; exact: number }> {
+  async removeVersion(m: EntityManager, collection: string, space: string, documentId: string, version: number | null): Promise<{ chunks: number; words: number; exact: number }> {
+    await this.uncountTerms(m, collection, documentId, version);
     const rows: { id: string; word_count: number; exact_count: number }[] = returnedRows(
       await m.query(
         `DELETE FROM rag_chunks WHERE document_id = $1 AND ($2::int IS NULL OR version = $2) RETURNING id, word_count, exact_count`,

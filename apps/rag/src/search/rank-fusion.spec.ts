@@ -1,4 +1,4 @@
-import { DEFAULT_FUSION, fuse, parseWeights, reciprocalRankFusion, type FusionConfig } from './rank-fusion';
+import { DEFAULT_FUSION, fuse, parseWeights, reciprocalRankFusion, rerankHead, type FusionConfig } from './rank-fusion';
 
 const ids = (ranked: { id: string }[]) => ranked.map((r) => r.id);
 
@@ -30,5 +30,39 @@ describe('rank fusion', () => {
 
   it('takes only the first vectorDepth vector hits', () => {
     expect(ids(fuse({ keyword: [], vector: ['v1', 'v2', 'v3'] }, { ...DEFAULT_FUSION, vectorDepth: 2 }))).toEqual(['v1', 'v2']);
+  });
+
+  describe('similarity re-rank of the head', () => {
+    const ranked = [
+      { id: 'a', score: 3 },
+      { id: 'b', score: 2 },
+      { id: 'c', score: 1 },
+      { id: 'd', score: 0.5 },
+    ];
+    // a and b are a close call for BM25; b is much nearer the query's meaning.
+    const bm25 = new Map([['a', 10], ['b', 9.8], ['c', 5], ['d', 4]]);
+    const cosine = new Map([['a', 0.1], ['b', 0.6], ['c', 0.9], ['d', 0.9]]);
+
+    it('lets the cosine settle close BM25 calls but not overturn a clear BM25 lead', () => {
+      const out = ids(rerankHead(ranked, bm25, cosine, { rerankDepth: 3, similarityWeight: 0.3 }));
+      expect(out.slice(0, 2)).toEqual(['b', 'a']);
+      // c is far behind on BM25: a weight of 0.3 does not lift it over a and b.
+      expect(out[2]).toBe('c');
+    });
+
+    it('re-orders only the first rerankDepth ids and keeps the rest in place', () => {
+      const out = ids(rerankHead(ranked, bm25, new Map([...cosine, ['c', 0.99]]), { rerankDepth: 2, similarityWeight: 5 }));
+      expect(out).toEqual(['b', 'a', 'c', 'd']);
+    });
+
+    it('is the identity when off (depth < 2 or weight 0)', () => {
+      expect(rerankHead(ranked, bm25, cosine, { rerankDepth: 0, similarityWeight: 1 })).toBe(ranked);
+      expect(rerankHead(ranked, bm25, cosine, { rerankDepth: 4, similarityWeight: 0 })).toBe(ranked);
+    });
+
+    it('gives an id without a similarity the head\'s lowest, and one without BM25 zero', () => {
+      const out = ids(rerankHead([{ id: 'x', score: 1 }, ...ranked], bm25, cosine, { rerankDepth: 5, similarityWeight: 0.2 }));
+      expect(out[out.length - 1]).toBe('x');
+    });
   });
 });

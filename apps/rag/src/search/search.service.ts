@@ -9,15 +9,13 @@ import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { VectorStore } from '../vectors/vector-store';
 import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
-import { fuse, parseWeights, type FusionConfig, type ListName, type VectorRole } from './rank-fusion';
+import { bm25TfSql, idfSql } from './bm25';
+import { fuse, parseWeights, rerankHead, type FusionConfig, type ListName, type VectorRole } from './rank-fusion';
 import { exactTokens, jaccard, normalisedWords, shingles } from './text-analysis';
 
 export const SEARCH_MODES = ['hybrid', 'vector', 'keyword'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
-/** BM25 parameters (Robertson's defaults; the evaluation found no better ones on our corpus). */
-const BM25_K1 = 1.2;
-const BM25_B = 0.75;
 /**
  * Near-duplicates are one result: word 3-shingles overlapping this much (same passage, light
  * edits), or — for passages of 8+ words — the same words up to this share (a word added or
@@ -73,6 +71,7 @@ interface ChunkRow {
 @Injectable()
 export class SearchService {
   private readonly fusion: FusionConfig;
+  private readonly termDepth: number;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -86,7 +85,10 @@ export class SearchService {
       k: env.RAG_FUSION_RRF_K,
       vectorDepth: env.RAG_FUSION_VECTOR_DEPTH,
       vectorRole: env.RAG_FUSION_VECTOR_ROLE as VectorRole,
+      rerankDepth: env.RAG_FUSION_RERANK_DEPTH,
+      similarityWeight: env.RAG_FUSION_SIMILARITY_WEIGHT,
     };
+    this.termDepth = env.RAG_KEYWORD_TERM_DEPTH;
   }
 
   /** `fusion` defaults to the configured one (the evaluation passes others). */
@@ -111,26 +113,37 @@ export class SearchService {
     await runner.connect();
     try {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The first statement takes the snapshot; Chroma is asked after it, while PostgreSQL ranks.
+      await runner.query('SELECT 1');
+      const vectorHits = queryVector ? this.vectors.query(collection.vector_space, queryVector, depth, conditions) : Promise.resolve([]);
+      vectorHits.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
-      // The first statement takes the snapshot: before Chroma is asked.
-      const keyword = want.includes('keyword') ? await this.bm25Words(runner, collection, query!, conditions, depth) : (await runner.query('SELECT 1'), []);
-      if (want.includes('keyword')) lists.keyword = keyword.map((r) => r.id);
-      keyword.forEach((r) => bm25Scores.set(r.id, r.score));
+      if (want.includes('keyword')) {
+        const keyword = await this.bm25Words(runner, collection, query!, conditions, depth);
+        lists.keyword = keyword.map((r) => r.id);
+        keyword.forEach((r) => bm25Scores.set(r.id, r.score));
+      }
       if (want.includes('exact')) {
         const tokens = [...new Set(exactTokens(query!))];
         lists.exact = tokens.length ? (await this.bm25Exact(runner, collection, tokens, conditions, depth)).map((r) => r.id) : [];
       }
       const similarity = new Map<string, number>();
       if (queryVector) {
-        const hits = await this.vectors.query(collection.vector_space, queryVector, depth, conditions);
+        const hits = await vectorHits;
         lists.vector = hits.map((h) => h.id);
         hits.forEach((h) => similarity.set(h.id, h.similarity));
       }
-      const ranked =
+      let ranked =
         mode === 'hybrid'
           ? fuse(lists, fusion)
           : (lists[mode as ListName] ?? []).map((id) => ({ id, score: mode === 'vector' ? (similarity.get(id) ?? 0) : (bm25Scores.get(id) ?? 0) }));
+      if (mode === 'hybrid' && queryVector && fusion.rerankDepth > 1 && fusion.similarityWeight > 0) {
+        const head = ranked.slice(0, fusion.rerankDepth).map((r) => r.id);
+        const missing = head.filter((id) => !similarity.has(id));
+        for (const [id, sim] of await this.vectors.similarities(collection.vector_space, queryVector, missing)) similarity.set(id, sim);
+        ranked = rerankHead(ranked, bm25Scores, similarity, fusion);
+      }
       const rows = await this.hydrate(runner, ranked.map((r) => r.id), conditions);
       await runner.query('COMMIT');
       const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
@@ -144,30 +157,43 @@ export class SearchService {
   }
 
   /**
-   * BM25 over one kind of postings. The terms are bound as an array and repeated in every
-   * scan, so each one is an index range of (collection, kind, term) whatever the planner
-   * believes about the table (fresh tables have no statistics; a misestimate must not turn
-   * into a scan of every posting).
+   * BM25 over one kind of postings, bounded: for each query term only its `termDepth` postings
+   * of highest impact (BM25's term weight, indexed in descending order) make candidates, and the
+   * best candidates are then scored exactly over every query term. Document frequencies come from
+   * rag_terms. So a search reads at most terms × termDepth postings plus terms × candidates
+   * index probes, however common its words are; a term rarer than termDepth is read whole
+   * (exact). Any query term may match (OR semantics), weighted by inverse document frequency —
+   * unlike websearch_to_tsquery, which demands every word. The terms are bound as an array and
+   * each is an index range of (collection, kind, term), whatever the planner believes about the
+   * table (fresh tables have no statistics).
    */
   private async bm25(runner: QueryRunner, kind: 'w' | 'x', collection: CollectionRow, terms: string[], conditions: MetadataCondition[], depth: number): Promise<{ id: string; score: number }[]> {
     if (terms.length === 0) return [];
     const lengths = kind === 'w' ? 'word_count' : 'exact_count';
-    const filter = metadataSql('c', conditions, 4);
+    const filter = metadataSql('c', conditions, 6);
     const join = conditions.length ? `JOIN rag_chunks c ON c.id = p.chunk_id AND ${filter.sql}` : '';
-    // Any query term may match (OR semantics), weighted by inverse document frequency —
-    // unlike websearch_to_tsquery, which demands every word.
+    const weight = `${idfSql('s.n', 'q.df')} * ${bm25TfSql('p.tf', 'p.dl', 's.avgdl')}`;
+    // Candidates scored exactly: enough that the final `depth` rarely differs from exhaustive BM25
+    // (apps/rag/eval/search-scale.ts measures it).
+    const candidates = Math.max(100, depth * 3);
     const rows: { id: string; score: number }[] = await runner.query(
-      `WITH df AS MATERIALIZED (
-         SELECT term, count(*)::float8 AS df FROM rag_postings
-         WHERE collection = $1 AND kind = '${kind}' AND term = ANY($2::text[]) GROUP BY term
+      `WITH q AS MATERIALIZED (
+         SELECT term, df::float8 AS df FROM rag_terms WHERE collection = $1 AND kind = '${kind}' AND term = ANY($2::text[]) AND df > 0
        ),
-       s AS MATERIALIZED (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1)
-       SELECT p.chunk_id AS id,
-              sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * p.tf * ${BM25_K1 + 1} / (p.tf + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * p.dl / s.avgdl))) AS score
-       FROM rag_postings p JOIN df ON df.term = p.term CROSS JOIN s ${join}
-       WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = ANY($2::text[])
+       s AS MATERIALIZED (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1),
+       cand AS MATERIALIZED (
+         SELECT p.chunk_id FROM q CROSS JOIN s CROSS JOIN LATERAL (
+           SELECT p.chunk_id, p.tf, p.dl FROM rag_postings p ${join}
+           WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = q.term
+           ORDER BY p.impact DESC LIMIT $4
+         ) p
+         GROUP BY p.chunk_id ORDER BY sum(${weight}) DESC, p.chunk_id LIMIT $5
+       )
+       SELECT p.chunk_id AS id, sum(${weight}) AS score
+       FROM rag_postings p JOIN q ON q.term = p.term CROSS JOIN s
+       WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = ANY($2::text[]) AND p.chunk_id = ANY(ARRAY(SELECT chunk_id FROM cand))
        GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $3`,
-      [collection.name, terms, depth, ...filter.params],
+      [collection.name, terms, depth, this.termDepth, candidates, ...filter.params],
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   }

@@ -112,7 +112,34 @@ export class VectorStore implements OnModuleInit {
     });
   }
 
+  /** Cosine similarity of `vector` to each of these chunks' vectors (ids Chroma does not hold are absent). */
+  async similarities(space: string, vector: number[], ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    return this.guard(async () => {
+      const c = await this.collection(space);
+      const res = await c.get({ ids, include: ['embeddings' as never] });
+      const out = new Map<string, number>();
+      res.ids.forEach((id, i) => {
+        const e = res.embeddings?.[i];
+        if (e) out.set(id, cosine(vector, e as ArrayLike<number>));
+      });
+      return out;
+    });
+  }
+
   async heartbeat(): Promise<void> {
     await this.guard(() => this.client.heartbeat());
   }
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
