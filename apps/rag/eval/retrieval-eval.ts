@@ -25,7 +25,7 @@ import { CollectionsService } from '../src/collections/collections.service';
 import { IngestService, indexedText } from '../src/documents/ingest.service';
 import { EmbeddingService } from '../src/embeddings/embedding.service';
 import { SearchService } from '../src/search/search.service';
-import { DEFAULT_FUSION, RRF_K, VECTOR_ROLES, fuse, rerankHead, type FusionConfig, type ListName } from '../src/search/rank-fusion';
+import { DEFAULT_FUSION, RRF_K, fuse, parseWeights, rerankHead, type FusionConfig, type ListName, type VectorRole } from '../src/search/rank-fusion';
 import { VectorStore } from '../src/vectors/vector-store';
 import { RagEnv } from '../src/config/rag.env';
 
@@ -160,27 +160,35 @@ async function main() {
       const all = await service.get(VectorStore).query(space, await embeddings.embedQuery('local/use-512', q.question), chunks.length, []);
       cosineByQuestion.push(new Map(all.map((h) => [h.id, h.similarity])));
     }
+    // A small grid on purpose: with 60 questions, every extra degree of freedom is one more way
+    // for a fold to pick a configuration that fits its 48 questions and not the other 12.
     const grid: [string, FusionConfig][] = [];
-    for (const vectorRole of VECTOR_ROLES)
-      for (const vector of [0, 0.02, 0.1, 0.5, 1])
-        for (const exact of [0, 0.02, 0.25, 1])
-          for (const vectorDepth of [5, 10, 50])
-            for (const [rerankDepth, similarityWeight] of [[0, 0], [10, 0.1], [10, 0.2], [10, 0.3], [10, 0.5], [20, 0.2], [20, 0.3], [50, 0.2]]) {
-              if (vector === 0 && (vectorDepth !== 10 || vectorRole !== 'fuse')) continue; // all the same
-              const rerank = rerankDepth ? `, similarity re-rank of the first ${rerankDepth} (weight ${similarityWeight})` : '';
-              grid.push([
-                `${vectorRole} vector=${vector},keyword=1,exact=${exact} vector depth ${vectorDepth}${rerank}`,
-                { weights: { vector, keyword: 1, exact }, k: RRF_K, vectorDepth, vectorRole, rerankDepth, similarityWeight },
-              ]);
-            }
+    const fusions: [VectorRole, number, number][] = [['fuse', 0, 10], ['add', 0.5, 10], ['fuse', 0.1, 10], ['fuse', 0.5, 10]];
+    for (const [vectorRole, vector, vectorDepth] of fusions)
+      for (const exact of [0, 0.02, 0.25])
+        for (const [rerankDepth, similarityWeight] of [[0, 0], [10, 0.1], [10, 0.2], [10, 0.3], [10, 0.5], [20, 0.2], [20, 0.3], [50, 0.2]]) {
+          const rerank = rerankDepth ? `, similarity re-rank of the first ${rerankDepth} (weight ${similarityWeight})` : '';
+          grid.push([
+            `${vectorRole} vector=${vector},keyword=1,exact=${exact} vector depth ${vectorDepth}${rerank}`,
+            { weights: { vector, keyword: 1, exact }, k: RRF_K, vectorDepth, vectorRole, rerankDepth, similarityWeight },
+          ]);
+        }
     const offline = (l: Partial<Record<ListName, string[]>>, i: number, config: FusionConfig) => rerankHead(fuse(l, config), bm25ByQuestion[i], cosineByQuestion[i], config).map((r) => r.id);
     const perQuestion = grid.map(([, config]) => lists.map((l, i) => ndcgAt10(offline(l, i, config), relevant[i])));
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    // What cross-validation tunes: the re-ranking (depth, weight) over the lists fused as
+    // configured (the vectors only add what the lexical lists missed; RRF weights on the vectors'
+    // order lost to keyword alone at every weight — the table below). Tuning the RRF weights in
+    // the same folds as well let single folds pick vector weights that fitted their 48 questions
+    // and hurt the other 12 (cross-validated 0.811 with them, against 0.812 for keyword alone).
+    const configured = (c: FusionConfig) =>
+      c.vectorRole === RAG_DEFAULTS.RAG_FUSION_VECTOR_ROLE && c.vectorDepth === RAG_DEFAULTS.RAG_FUSION_VECTOR_DEPTH && c.k === RAG_DEFAULTS.RAG_FUSION_RRF_K &&
+      JSON.stringify(c.weights) === JSON.stringify(parseWeights(RAG_DEFAULTS.RAG_FUSION_WEIGHTS));
+    const tuned = grid.map((_, g) => g).filter((g) => configured(grid[g][1]));
+    if (tuned.length < 2) throw new Error('the grid does not hold the configured fusion');
     const bestOn = (questions: number[]) => {
-      let best = 0;
-      perQuestion.forEach((scores, g) => {
-        if (mean(questions.map((i) => scores[i])) > mean(questions.map((i) => perQuestion[best][i])) + 1e-12) best = g;
-      });
+      let best = tuned[0];
+      for (const g of tuned) if (mean(questions.map((i) => perQuestion[g][i])) > mean(questions.map((i) => perQuestion[best][i])) + 1e-12) best = g;
       return best;
     };
     // 5-fold cross-validation: each question is ranked by the configuration that did best on the
@@ -196,8 +204,8 @@ async function main() {
     }
     const best = bestOn(QUESTIONS.map((_, i) => i));
     rows.push([`hybrid, configured default (${fusionSpec()})`, score(await run('hybrid'), relevant, QUESTIONS)]);
-    rows.push([`hybrid, ${FOLDS}-fold cross-validated (configuration chosen without the question)`, score(cvRuns, relevant, QUESTIONS)]);
-    rows.push([`hybrid, best of the grid on all questions (in-sample: ${grid[best][0]})`, score(await run('hybrid', grid[best][1]), relevant, QUESTIONS)]);
+    rows.push([`hybrid, ${FOLDS}-fold cross-validated (re-rank depth and weight chosen without the question, from ${tuned.length} settings)`, score(cvRuns, relevant, QUESTIONS)]);
+    rows.push([`hybrid, best re-rank setting on all questions (in-sample: ${grid[best][0]})`, score(await run('hybrid', grid[best][1]), relevant, QUESTIONS)]);
     // For each vector role and weight, its best configuration (over exact weights and vector depths).
     const family = (name: string) => name.replace(/,keyword=1,exact=[^,]*vector depth \d+/, '');
     const fused: (readonly [string, number])[] = [];
@@ -229,7 +237,8 @@ async function main() {
     const identifiers = QUESTIONS.filter((q) => q.identifier).length;
 
     const table = rows.map(([name, s]) => `| ${name} | ${f3(s.r5)} | ${f3(s.r10)} | ${f3(s.ndcg10)} | ${f3(s.mrr)} | ${s.idFirst}/${identifiers} |`).join('\n');
-    const gridTable = fused.slice(0, 15).map(([name, ndcg]) => `| ${name} | ${f3(ndcg)} |`).join('\n');
+    const shown = [...fused.filter(([n]) => n.includes('re-rank')).slice(0, 10), ...fused.filter(([n]) => !n.includes('re-rank'))];
+    const gridTable = shown.map(([name, ndcg]) => `| ${name} | ${f3(ndcg)} |`).join('\n');
     const md = `### rag: retrieval quality and speed (apps/rag/eval/retrieval-eval.ts)
 
 ${machineLine()}. Corpus: ${CORPUS_FILES.length} documentation files Debian ships (${(bytes / 1024).toFixed(0)} KiB, ${chunks.length} chunks); ${QUESTIONS.length} questions with judged passages, ${identifiers} of them identifiers.
@@ -240,7 +249,7 @@ ${table}
 
 The ${FOLDS} cross-validation folds picked: ${[...new Set(cvPicks)].map((p) => `${p} (${cvPicks.filter((x) => x === p).length}×)`).join('; ')}.
 
-Fusion grid (${grid.length} configurations, reciprocal rank fusion k = ${RRF_K}; \`add\`: vectors only add chunks the keyword and exact lists missed, \`fuse\`: they may reorder them; similarity re-rank: the fused list's head re-ordered by z(BM25) + weight · z(cosine); scored offline on each question's lists, all questions): the best configuration of each vector role, vector weight and re-rank (the first 15 of ${fused.length}).
+Fusion grid (${grid.length} configurations, reciprocal rank fusion k = ${RRF_K}; \`add\`: vectors only add chunks the keyword and exact lists missed, \`fuse\`: they may reorder them; similarity re-rank: the fused list's head re-ordered by z(BM25) + weight · z(cosine); scored offline on each question's lists, all questions): the best configuration of each vector role, vector weight and re-rank: the first 10 with the re-rank, then every one without it.
 
 | configuration | nDCG@10 |
 | --- | --- |

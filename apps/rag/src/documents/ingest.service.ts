@@ -111,18 +111,7 @@ export class IngestService {
           prepared.map((p) => p.hash), prepared.map((p) => dedupKey(p.chunk.text)), prepared.map((p) => p.exactCount),
         ],
       );
-      await this.indexWords(m, req.collection, id, version, title!);
-      const exactRows = prepared.flatMap((p, i) => [...p.exact].map(([term, tf]) => [ids[i], term, tf, p.exactCount] as const));
-      if (exactRows.length) {
-        await m.query(
-          `WITH t AS (SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(chunk, term, tf, dl)),
-           s AS (SELECT ${averageLength('exact_count', '(SELECT avg(dl) FROM t)')} AS avgdl FROM rag_collections WHERE name = $1)
-           INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl, impact) SELECT $1, 'x', t.term, t.chunk, t.tf, t.dl, ${bm25TfSql('t.tf', 't.dl', 's.avgdl')}
-           FROM t CROSS JOIN s`,
-          [req.collection, exactRows.map((r) => r[0]), exactRows.map((r) => r[1]), exactRows.map((r) => r[2]), exactRows.map((r) => r[3])],
-        );
-      }
-      await this.countTerms(m, req.collection, ids);
+      await this.indexChunks(m, req.collection, id, version, title!, prepared.map((p, i) => ({ id: ids[i], exact: p.exact, exactCount: p.exactCount })));
       const removed = current ? await this.removeVersion(m, req.collection, collection.vector_space, id, current.version) : { chunks: 0, words: 0, exact: 0 };
       const added: { words: string; exact: string }[] = await m.query(
         `SELECT coalesce(sum(word_count), 0) AS words, coalesce(sum(exact_count), 0) AS exact FROM rag_chunks WHERE document_id = $1 AND version = $2`,
@@ -161,6 +150,27 @@ export class IngestService {
           [d.id, d.collection, d.title, d.mimeType, JSON.stringify(d.metadata), d.sourceUrl, d.contentHash, d.size, d.version, d.chunks, d.userId],
         );
     return rows[0];
+  }
+
+  /**
+   * The keyword index of one version's chunks, already in rag_chunks: postings of their stemmed
+   * words and exact tokens, each with its BM25 impact, and the terms' document frequencies.
+   * Public for the scale evaluation's bulk loader (apps/rag/eval/search-scale.ts), which must
+   * index exactly as ingest does.
+   */
+  async indexChunks(m: EntityManager, collection: string, documentId: string, version: number, title: string, chunks: { id: string; exact: Map<string, number>; exactCount: number }[]): Promise<void> {
+    await this.indexWords(m, collection, documentId, version, title);
+    const exactRows = chunks.flatMap((c) => [...c.exact].map(([term, tf]) => [c.id, term, tf, c.exactCount] as const));
+    if (exactRows.length) {
+      await m.query(
+        `WITH t AS (SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(chunk, term, tf, dl)),
+         s AS (SELECT ${averageLength('exact_count', '(SELECT avg(dl) FROM t)')} AS avgdl FROM rag_collections WHERE name = $1)
+         INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl, impact) SELECT $1, 'x', t.term, t.chunk, t.tf, t.dl, ${bm25TfSql('t.tf', 't.dl', 's.avgdl')}
+         FROM t CROSS JOIN s`,
+        [collection, exactRows.map((r) => r[0]), exactRows.map((r) => r[1]), exactRows.map((r) => r[2]), exactRows.map((r) => r[3])],
+      );
+    }
+    await this.countTerms(m, collection, chunks.map((c) => c.id));
   }
 
   /** Postings of the stemmed words (PostgreSQL's english configuration) of the new version's chunks. */

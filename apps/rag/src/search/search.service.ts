@@ -91,8 +91,8 @@ export class SearchService {
     this.termDepth = env.RAG_KEYWORD_TERM_DEPTH;
   }
 
-  /** `fusion` defaults to the configured one (the evaluation passes others). */
-  async search(req: SearchQuery, caller?: Metadata, fusion: FusionConfig = this.fusion): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
+  /** `fusion` and `termDepth` default to the configured ones (the evaluations pass others). */
+  async search(req: SearchQuery, caller?: Metadata, fusion: FusionConfig = this.fusion, termDepth = this.termDepth): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
     const v = new Violations();
     const query = v.requiredText('query', req.query, 2000);
     const k = req.k || 5;
@@ -120,13 +120,13 @@ export class SearchService {
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
       if (want.includes('keyword')) {
-        const keyword = await this.bm25Words(runner, collection, query!, conditions, depth);
+        const keyword = await this.bm25Words(runner, collection, query!, conditions, depth, termDepth);
         lists.keyword = keyword.map((r) => r.id);
         keyword.forEach((r) => bm25Scores.set(r.id, r.score));
       }
       if (want.includes('exact')) {
         const tokens = [...new Set(exactTokens(query!))];
-        lists.exact = tokens.length ? (await this.bm25Exact(runner, collection, tokens, conditions, depth)).map((r) => r.id) : [];
+        lists.exact = tokens.length ? (await this.bm25(runner, 'x', collection, tokens, conditions, depth, termDepth)).map((r) => r.id) : [];
       }
       const similarity = new Map<string, number>();
       if (queryVector) {
@@ -167,7 +167,7 @@ export class SearchService {
    * each is an index range of (collection, kind, term), whatever the planner believes about the
    * table (fresh tables have no statistics).
    */
-  private async bm25(runner: QueryRunner, kind: 'w' | 'x', collection: CollectionRow, terms: string[], conditions: MetadataCondition[], depth: number): Promise<{ id: string; score: number }[]> {
+  private async bm25(runner: QueryRunner, kind: 'w' | 'x', collection: CollectionRow, terms: string[], conditions: MetadataCondition[], depth: number, termDepth: number): Promise<{ id: string; score: number }[]> {
     if (terms.length === 0) return [];
     const lengths = kind === 'w' ? 'word_count' : 'exact_count';
     const filter = metadataSql('c', conditions, 6);
@@ -193,20 +193,15 @@ export class SearchService {
        FROM rag_postings p JOIN q ON q.term = p.term CROSS JOIN s
        WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = ANY($2::text[]) AND p.chunk_id = ANY(ARRAY(SELECT chunk_id FROM cand))
        GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $3`,
-      [collection.name, terms, depth, this.termDepth, candidates, ...filter.params],
+      [collection.name, terms, depth, termDepth, candidates, ...filter.params],
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   }
 
   /** BM25 over the stemmed words of PostgreSQL's english configuration (stop words dropped). */
-  private async bm25Words(runner: QueryRunner, collection: CollectionRow, query: string, conditions: MetadataCondition[], depth: number) {
+  private async bm25Words(runner: QueryRunner, collection: CollectionRow, query: string, conditions: MetadataCondition[], depth: number, termDepth: number) {
     const [{ terms }]: { terms: string[] | null }[] = await runner.query(`SELECT array_agg(DISTINCT lexeme) AS terms FROM unnest(to_tsvector('english', $1::text))`, [query]);
-    return this.bm25(runner, 'w', collection, terms ?? [], conditions, depth);
-  }
-
-  /** BM25 over exact identifier tokens (ERR_AUTH_401 stays one token). */
-  private bm25Exact(runner: QueryRunner, collection: CollectionRow, tokens: string[], conditions: MetadataCondition[], depth: number) {
-    return this.bm25(runner, 'x', collection, tokens, conditions, depth);
+    return this.bm25(runner, 'w', collection, terms ?? [], conditions, depth, termDepth);
   }
 
   /** The chunks of these ids that exist (current versions only) and satisfy the conditions. */
