@@ -1,4 +1,5 @@
 import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { GrpcOptions, MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
@@ -7,6 +8,7 @@ import type { Server, ServerInterceptor } from '@grpc/grpc-js';
 import { grpcMetricsInterceptor, MetricsService, nameRpcForMetrics, type RpcMetricLabels } from '../metrics';
 import { GRPC_AUTH_GUARD } from '../tokens';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
+import { KitGrpcServer } from './grpc-dispatch';
 
 /** The standard grpc.health.v1 service of a server; the kit flips it to NOT_SERVING on shutdown. */
 export class GrpcHealth {
@@ -89,12 +91,24 @@ function grpcAuthGuard(app: INestApplication, service: GrpcServiceName): CanActi
 export function connectGrpcServer(app: INestApplication, service: GrpcServiceName, url: string, health = new GrpcHealth(service), maxReceiveBytes?: number): GrpcHealth {
   const guard = grpcAuthGuard(app, service);
   const interceptors = [grpcMetricsInterceptor(app.get(MetricsService))];
-  const server = app.connectMicroservice<MicroserviceOptions>(grpcServerOptions(service, url, health, maxReceiveBytes, interceptors), {
-    inheritAppConfig: true,
-    deferInitialization: true,
-  });
-  app.useGlobalGuards(new RpcAuthGuard(guard));
-  app.useGlobalFilters(new GrpcExceptionFilter(app.getHttpAdapter()));
+  const rpcGuard = new RpcAuthGuard(guard);
+  const filter = new GrpcExceptionFilter(app.getHttpAdapter());
+  // The app's config (the microservice inherits it): global enhancers other than the kit's own
+  // guard and filter send every handler through Nest's pipeline (KitGrpcServer).
+  const config = (app as unknown as { config: ApplicationConfig }).config;
+  const otherGlobalEnhancers = () =>
+    config.getGlobalGuards().some((g) => g !== rpcGuard) ||
+    config.getGlobalFilters().some((f) => f !== filter) ||
+    config.getGlobalPipes().length > 0 ||
+    config.getGlobalInterceptors().length > 0 ||
+    config.getGlobalRequestGuards().length > 0 ||
+    config.getGlobalRequestFilters().length > 0 ||
+    config.getGlobalRequestPipes().length > 0 ||
+    config.getGlobalRequestInterceptors().length > 0;
+  const strategy = new KitGrpcServer(grpcServerOptions(service, url, health, maxReceiveBytes, interceptors).options, () => app.get(ModulesContainer), guard, otherGlobalEnhancers);
+  const server = app.connectMicroservice<MicroserviceOptions>({ strategy }, { inheritAppConfig: true, deferInitialization: true });
+  app.useGlobalGuards(rpcGuard);
+  app.useGlobalFilters(filter);
   (server as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
   return health;
 }
