@@ -90,6 +90,33 @@ describe('GrpcAuthGuard', () => {
     expect(() => principalFrom(metadata)).toThrow(UnauthenticatedError);
   });
 
+  it('admits a token the verifier already knows without a verify call, and still checks permissions', async () => {
+    let verifies = 0;
+    const known: AccessTokenVerifier = {
+      verify: async (token) => {
+        verifies++;
+        return fakeVerifier.verify(token);
+      },
+      peek: (token) => (token === 'good-token' ? developer : undefined),
+    };
+    const fast = new GrpcAuthGuard(known, new Reflector());
+    const metadata = bearerMetadata('good-token');
+    await expect(fast.canActivate(rpcContext('list', metadata))).resolves.toBe(true);
+    expect(principalFrom(metadata)).toBe(developer);
+    expect(verifies).toBe(0);
+    expect(await rejection(fast.canActivate(rpcContext('adminOnly', bearerMetadata('good-token'))))).toBeInstanceOf(PermissionDeniedError);
+    expect(await rejection(fast.canActivate(rpcContext('list', bearerMetadata('forged'))))).toMatchObject({ code: 'TOKEN_INVALID' });
+    expect(verifies).toBe(1);
+  });
+
+  it('keeps the principal on the call metadata only: a copy of the metadata carries none', async () => {
+    const metadata = bearerMetadata('good-token');
+    await guard.canActivate(rpcContext('list', metadata));
+    expect(findPrincipal(metadata)).toEqual(developer);
+    expect(findPrincipal(metadata.clone())).toBeUndefined();
+    expect(Object.keys(metadata.getMap())).toEqual(['authorization']);
+  });
+
   it('leaves HTTP requests (management endpoints) to other guards', async () => {
     await expect(guard.canActivate(httpContext('adminOnly', {}))).resolves.toBe(true);
   });

@@ -3,11 +3,15 @@ import { UnauthenticatedError } from '@aether/service-kit';
 import type { Principal } from './principal';
 
 /**
- * Where the verified caller is kept. gRPC: keyed by the call's Metadata object (the handler gets
- * the same object as the guard), in a WeakMap so nothing outlives the call and the principal can
- * never be forged by a client-sent metadata entry. HTTP: `request.principal`, set by the gateway.
+ * Where the verified caller is kept. gRPC: on the call's Metadata object (the handler gets the
+ * same object as the guard) under a module-private symbol, so it lives exactly as long as the
+ * call and can never be forged by a client-sent metadata entry (those are strings in the
+ * Metadata's map, never properties of the object). A property rather than a WeakMap entry: a
+ * WeakMap filled with one short-lived key per call made every scavenge walk its ephemeron table
+ * (issue 16). HTTP: `request.principal`, set by the gateway.
  */
-const rpcPrincipals = new WeakMap<object, Principal>();
+const RPC_PRINCIPAL = Symbol('aether.rpcPrincipal');
+type WithPrincipal = { [RPC_PRINCIPAL]?: Principal };
 
 /** The HTTP request property the gateway's authentication guard fills. */
 export const PRINCIPAL_REQUEST_KEY = 'principal';
@@ -17,12 +21,12 @@ export interface RequestWithPrincipal {
 }
 
 export function attachPrincipal(metadata: object, principal: Principal): void {
-  rpcPrincipals.set(metadata, principal);
+  (metadata as WithPrincipal)[RPC_PRINCIPAL] = principal;
 }
 
 /** The principal GrpcAuthGuard stored for this call, or undefined (public handler, no guard). */
 export function findPrincipal(metadata: object | undefined | null): Principal | undefined {
-  return metadata && typeof metadata === 'object' ? rpcPrincipals.get(metadata) : undefined;
+  return metadata && typeof metadata === 'object' ? (metadata as WithPrincipal)[RPC_PRINCIPAL] : undefined;
 }
 
 /** The caller of a gRPC handler: `principalFrom(metadata)`; throws 401 when none was verified. */
