@@ -13,7 +13,15 @@ import { RetentionModule } from './retention/retention.module';
     MongooseModule.forRootAsync({
       inject: [AnalyticsEnv],
       // autoIndex off: AnalyticsIndexes creates the indexes (TTL only where the server has it).
-      useFactory: (env: AnalyticsEnv) => ({ uri: env.MONGODB_URL, autoIndex: false, serverSelectionTimeoutMS: 5000 }),
+      // A bounded pool whose idle connections close: see MONGODB_POOL_SIZE / MONGODB_MAX_IDLE_MS.
+      useFactory: (env: AnalyticsEnv) => ({
+        uri: env.MONGODB_URL,
+        autoIndex: false,
+        serverSelectionTimeoutMS: 5000,
+        maxPoolSize: env.MONGODB_POOL_SIZE,
+        minPoolSize: 0,
+        maxIdleTimeMS: env.MONGODB_MAX_IDLE_MS,
+      }),
     }),
     MessagingModule.forRoot(),
     AuthModule.forRoot(),

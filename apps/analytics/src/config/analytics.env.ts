@@ -14,6 +14,13 @@ export class AnalyticsEnv extends AuthEnv(MessagingEnv(BaseEnv)) {
 
   /** mongodb://host:27017/analytics (real MongoDB in production, FerretDB in dev/CI). */
   @IsString() @IsNotEmpty() MONGODB_URL!: string;
+  /**
+   * Most connections to MongoDB (the driver's default is 100: under load every concurrent query
+   * opened its own, and each kept its socket and read buffers for the life of the process).
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) MONGODB_POOL_SIZE = 10;
+  /** A pooled connection unused this long is closed (the pool shrinks back after a burst). */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1000) @Max(3_600_000) MONGODB_MAX_IDLE_MS = 30_000;
 
   /** Stored events and task facts older than this are deleted. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3650) ANALYTICS_RETENTION_DAYS = 30;
