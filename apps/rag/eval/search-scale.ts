@@ -234,7 +234,9 @@ Ingest through the real path (Markdown → chunks → local USE-512 embeddings �
     writeResult('rag-search', md);
   } finally {
     await service.close();
-    await Promise.allSettled([db.drop(), vhost.drop(), identities.stop(), chroma.stop()]);
+    // SCALE_KEEP_DATABASE=1 keeps the loaded PostgreSQL database (its name is printed) for EXPLAIN.
+    if (process.env.SCALE_KEEP_DATABASE === '1') console.error(`kept database ${db.url}`);
+    await Promise.allSettled([process.env.SCALE_KEEP_DATABASE === '1' ? Promise.resolve() : db.drop(), vhost.drop(), identities.stop(), chroma.stop()]);
   }
 }
 

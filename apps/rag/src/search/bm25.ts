@@ -8,10 +8,11 @@ export const BM25_B = 0.75;
  * moment); search recomputes it with the current average.
  */
 export const bm25TfSql = (tf: string, dl: string, avgdl: string): string =>
-  `(${tf} * ${BM25_K1 + 1} / (${tf} + ${BM25_K1} * (1 - ${BM25_B} + ${BM25_B} * ${dl} / ${avgdl})))::float8`;
+  // float8 throughout: an integer times a literal such as 2.2 is numeric arithmetic, several times slower.
+  `(${tf}::float8 * ${BM25_K1 + 1}::float8 / (${tf}::float8 + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * ${dl}::float8 / ${avgdl})))`;
 
 /** SQL of BM25's inverse document frequency (the +1 keeps it positive for very common terms). */
-export const idfSql = (n: string, df: string): string => `ln(1 + (${n} - ${df} + 0.5) / (${df} + 0.5))`;
+export const idfSql = (n: string, df: string): string => `ln(1::float8 + (${n} - ${df} + 0.5::float8) / (${df} + 0.5::float8))`;
 
 /**
  * SQL of a collection's average chunk length (in a query over rag_collections) from its

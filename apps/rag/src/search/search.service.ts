@@ -175,24 +175,37 @@ export class SearchService {
     const weight = `${idfSql('s.n', 'q.df')} * ${bm25TfSql('p.tf', 'p.dl', 's.avgdl')}`;
     // Candidates scored exactly: enough that the final `depth` rarely differs from exhaustive BM25
     // (apps/rag/eval/search-scale.ts measures it).
-    const candidates = Math.max(100, depth * 3);
+    const candidates = depth + 40;
+    // Every lookup is a LATERAL on a whole index key, so each one is an index probe whatever the
+    // planner believes about the tables' sizes (fresh tables have no statistics; rag_terms read as
+    // a join was scanned whole). `top`: each term's best postings, read in impact order. A term
+    // with df ≤ termDepth was read whole, so only the common terms' postings of a candidate that
+    // were not among their best are looked up (the primary key holds tf and dl: index-only).
     const rows: { id: string; score: number }[] = await runner.query(
       `WITH q AS MATERIALIZED (
-         SELECT term, df::float8 AS df FROM rag_terms WHERE collection = $1 AND kind = '${kind}' AND term = ANY($2::text[]) AND df > 0
+         SELECT u.term, t.df::float8 AS df FROM unnest($2::text[]) AS u(term)
+         CROSS JOIN LATERAL (SELECT df FROM rag_terms t WHERE t.collection = $1 AND t.kind = '${kind}' AND t.term = u.term AND t.df > 0 LIMIT 1) t
        ),
        s AS MATERIALIZED (SELECT greatest(chunk_count, 1)::float8 AS n, greatest(${lengths}::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM rag_collections WHERE name = $1),
-       cand AS MATERIALIZED (
-         SELECT p.chunk_id FROM q CROSS JOIN s CROSS JOIN LATERAL (
+       top AS MATERIALIZED (
+         SELECT q.term, p.chunk_id, ${weight} AS w FROM q CROSS JOIN s CROSS JOIN LATERAL (
            SELECT p.chunk_id, p.tf, p.dl FROM rag_postings p ${join}
            WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = q.term
            ORDER BY p.impact DESC LIMIT $4
          ) p
-         GROUP BY p.chunk_id ORDER BY sum(${weight}) DESC, p.chunk_id LIMIT $5
+       ),
+       cand AS MATERIALIZED (SELECT chunk_id, sum(w) AS seen FROM top GROUP BY chunk_id ORDER BY seen DESC, chunk_id LIMIT $5),
+       rest AS MATERIALIZED (
+         SELECT c.chunk_id, ${weight} AS w
+         FROM cand c CROSS JOIN q CROSS JOIN s
+         CROSS JOIN LATERAL (
+           SELECT p.tf, p.dl FROM rag_postings p WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = q.term AND p.chunk_id = c.chunk_id OFFSET 0
+         ) p
+         WHERE q.df > $4 AND NOT EXISTS (SELECT 1 FROM top WHERE top.term = q.term AND top.chunk_id = c.chunk_id)
        )
-       SELECT p.chunk_id AS id, sum(${weight}) AS score
-       FROM rag_postings p JOIN q ON q.term = p.term CROSS JOIN s
-       WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = ANY($2::text[]) AND p.chunk_id = ANY(ARRAY(SELECT chunk_id FROM cand))
-       GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $3`,
+       SELECT c.chunk_id AS id, c.seen + coalesce(r.w, 0) AS score
+       FROM cand c LEFT JOIN (SELECT chunk_id, sum(w) AS w FROM rest GROUP BY chunk_id) r USING (chunk_id)
+       ORDER BY score DESC, id LIMIT $3`,
       [collection.name, terms, depth, termDepth, candidates, ...filter.params],
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
