@@ -1,6 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { readGrpcError } from '@aether/service-kit';
 import type { TestUser } from '@aether/testing';
+import { pgPool } from '../src/database/pg-pool';
 import { startTaskManager, taskManagerClient, TestStores, type StartedApp } from './support/task-manager-app';
 
 const stores = new TestStores();
@@ -104,4 +105,19 @@ it('lists with filters and pages, and runs schedules', async () => {
   expect((await grpcError(client.call('RunSchedule', { id: s.id }, stranger.metadata()))).code).toBe(status.NOT_FOUND);
   await client.call('DeleteSchedule', { id: s.id }, dev.metadata());
   expect((await grpcError(client.call('GetSchedule', { id: s.id }, dev.metadata()))).code).toBe(status.NOT_FOUND);
+});
+
+it('GetTask reads its row with one statement on the pool, without a TypeORM query runner', async () => {
+  const created = await client.call<Task>('CreateTask', { title: 'pool read' }, dev.metadata());
+  const runners = jest.spyOn(tm.db, 'createQueryRunner');
+  const statements = jest.spyOn(pgPool(tm.db), 'query');
+  try {
+    await expect(client.call('GetTask', { id: created.id }, dev.metadata())).resolves.toMatchObject({ id: created.id, title: 'pool read' });
+    expect(runners).not.toHaveBeenCalled();
+    expect(statements).toHaveBeenCalledTimes(1);
+    expect(statements.mock.calls[0][1]).toEqual([created.id]);
+  } finally {
+    runners.mockRestore();
+    statements.mockRestore();
+  }
 });
