@@ -63,6 +63,7 @@ export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
    */
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(50) RAG_FUSION_RERANK_DEPTH = 10;
 
+  /** Weight of z(cosine similarity) against z(BM25) in that re-ranking (0: off). */
   @IsOptional() @Type(() => Number) @IsNumber() @Min(0) @Max(10) RAG_FUSION_SIMILARITY_WEIGHT = 0.2;
 
   /**
