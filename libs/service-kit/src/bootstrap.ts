@@ -7,6 +7,7 @@ import { BaseEnv, EnvValidationError, loadEnv } from './config';
 import { connectGrpcServer, GrpcHealth } from './grpc';
 import { LifecycleState } from './health';
 import { installRequestLog, requestIdOf } from './logging';
+import { startIdleGc } from './memory/idle-gc';
 import { MetricsService } from './metrics';
 import { ServiceDefinition, serviceRootModule } from './service-definition';
 
@@ -40,7 +41,8 @@ export interface RunningService<E extends BaseEnv = BaseEnv> {
  * Runs a service as a process: validated env (exit 78 with a message naming each bad variable),
  * JSON logs, management HTTP (/healthz, /readyz, /metrics), the gRPC server with health,
  * reflection and the auth guard, and graceful shutdown on SIGTERM/SIGINT (forced exit after
- * SHUTDOWN_GRACE_MS). With MIGRATE_ONLY=true it initialises the modules (migrations run) and exits 0.
+ * SHUTDOWN_GRACE_MS), and garbage collection when the process goes idle after start-up or a
+ * burst of load (memory/idle-gc.ts, IDLE_GC_INTERVAL_MS). With MIGRATE_ONLY=true it initialises the modules (migrations run) and exits 0.
  */
 export async function bootstrapService<E extends BaseEnv>(definition: ServiceDefinition<E>): Promise<RunningService<E>> {
   const started = process.hrtime.bigint();
@@ -56,6 +58,8 @@ export async function bootstrapService<E extends BaseEnv>(definition: ServiceDef
       process.exit(0);
     }
     const running = await startServiceWithEnv(definition, env, {}, started);
+    // Process-level, so here and not in startService (tests run services inside one process).
+    startIdleGc({ intervalMs: env.IDLE_GC_INTERVAL_MS });
     stopOnSignals(running);
     return running;
   } catch (err) {

@@ -35,6 +35,13 @@ export class BaseEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(60000)
   SHUTDOWN_DRAIN_DELAY_MS = 0;
 
+  /**
+   * How often (ms) the process checks whether it went idle after start-up or a burst of load, to
+   * give memory back by collecting garbage (see memory/idle-gc.ts); 0 = never.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600000)
+  IDLE_GC_INTERVAL_MS = 1000;
+
   /** Version reported in logs and traces (the image sets it). */
   @IsOptional() @IsString()
   SERVICE_VERSION?: string;

@@ -1,0 +1,68 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { startIdleGc } from './idle-gc';
+
+/** Counts V8's full (mark-compact) collections while it is observing. */
+function majorGcs(): { readonly count: number; stop(): void } {
+  const seen = { count: 0, stop: () => observer.disconnect() };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) seen.count += 1;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return seen;
+}
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Keeps the event loop busy (chunks of synchronous work) for `ms`, allocating garbage. */
+async function busyFor(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const chunkEnd = Date.now() + 15;
+    let junk: unknown[] = [];
+    while (Date.now() < chunkEnd) junk.push({ n: junk.length, s: `x${junk.length}` });
+    junk = [];
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('startIdleGc', () => {
+  it('runs full collections once the process goes idle after being busy, none while it is busy', async () => {
+    const idleGc = startIdleGc({ intervalMs: 50 });
+    const majors = majorGcs();
+    try {
+      await busyFor(400);
+      expect(idleGc.collections).toBe(0);
+      await busyFor(200);
+      // V8's own collections happen while allocating; from here on only the idle ones.
+      const byV8 = majors.count;
+      // Both collections of the idle period: the first idle interval and the tenth.
+      await tick(800);
+      expect(idleGc.collections).toBeGreaterThanOrEqual(2);
+      expect(majors.count - byV8).toBeGreaterThanOrEqual(2);
+    } finally {
+      majors.stop();
+      idleGc.stop();
+    }
+  });
+
+  it('collects on the first idle interval after a burst and again ten idle intervals later', async () => {
+    const idleGc = startIdleGc({ intervalMs: 40 });
+    try {
+      await busyFor(200);
+      await tick(160);
+      expect(idleGc.collections).toBe(1);
+      await tick(600);
+      expect(idleGc.collections).toBeGreaterThanOrEqual(2);
+    } finally {
+      idleGc.stop();
+    }
+  });
+
+  it('is off with an interval of 0', async () => {
+    const idleGc = startIdleGc({ intervalMs: 0 });
+    await busyFor(50);
+    await tick(50);
+    expect(idleGc.collections).toBe(0);
+    idleGc.stop();
+  });
+});
