@@ -4,6 +4,8 @@ import { createTempDatabase, createTempVhost, startTestService, waitFor, type Te
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import amqp from 'amqplib';
+import { DataSource } from 'typeorm';
+import { pgPool } from '../src/database/pg-pool';
 import { securityService } from '../src/service';
 
 /**
@@ -233,5 +235,20 @@ describe('security over gRPC (full app)', () => {
     // The relay's publishes are counted on the service's own /metrics (the kit's registry).
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     expect(metrics).toMatch(/messaging_messages_published_total\{[^}]*type="security\.user\.registered"[^}]*result="ok"[^}]*\} [1-9]/);
+  });
+  it('GetMe reads the user with one statement on the pool, without a TypeORM query runner', async () => {
+    await call('register', { email: 'pool@grpc.test', password: 'developer pass', name: 'Pool' });
+    const { accessToken } = await call('login', { email: 'pool@grpc.test', password: 'developer pass' });
+    const db = svc.app.get(DataSource);
+    const runners = jest.spyOn(db, 'createQueryRunner');
+    const statements = jest.spyOn(pgPool(db), 'query');
+    try {
+      await expect(call('getMe', {}, accessToken)).resolves.toMatchObject({ email: 'pool@grpc.test', name: 'Pool' });
+      expect(runners).not.toHaveBeenCalled();
+      expect(statements).toHaveBeenCalledTimes(1);
+    } finally {
+      runners.mockRestore();
+      statements.mockRestore();
+    }
   });
 });

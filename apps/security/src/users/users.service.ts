@@ -7,11 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
 import { Clock } from '../config/clock';
+import { pgPool } from '../database/pg-pool';
 import { SecurityEventPublisher } from '../events/security-event.publisher';
 import { PasswordHasher } from './password-hasher.service';
 import { USER_COLUMNS, UserEntity, userFromRow } from './user.entity';
 import { toUserMessage } from './user.mapper';
 import { normaliseEmail, RegistrationInput, validateRegistration } from './user-input';
+
+const GET_USER_SQL = `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`;
 
 export const DEFAULT_ROLES = ['developer'];
 
@@ -53,9 +56,9 @@ export class UsersService {
   }
 
   async getById(id: string): Promise<UserEntity> {
-    // Plain SQL: the repository's findOneBy (metadata walk, query builder) was a quarter of this
-    // service's CPU on GET /auth/me (issue 16).
-    const rows: Record<string, unknown>[] = isUuid(id) ? await this.db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]) : [];
+    // Plain SQL on the pool: the repository's findOneBy (metadata walk, query builder) was a
+    // quarter of this service's CPU on GET /auth/me, TypeORM's query runner more (issue 16).
+    const rows = isUuid(id) ? (await pgPool(this.db).query<Record<string, unknown>>(GET_USER_SQL, [id])).rows : [];
     if (!rows.length) throw new NotFoundError('User not found');
     return userFromRow(rows[0]);
   }
