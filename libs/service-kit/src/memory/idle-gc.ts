@@ -13,11 +13,12 @@ import { runInNewContext } from 'node:vm';
  * after a soak, 39 MiB of it live).
  *
  * Every `intervalMs` this looks at the event loop's utilisation over the last interval. After a
- * busy interval (≥ BUSY_UTILISATION), on the first idle one and again ten idle intervals later
- * (or when the heap of a process quiet for longer grew by GROWTH_BYTES) it runs a full GC; when
- * the young generation then commits far more than it holds, a short series of scavenges lets V8
- * shrink it. It never runs under load: two full GCs per busy-then-idle transition, and
- * scavenges of an empty generation.
+ * busy interval (≥ BUSY_UTILISATION), on the first idle one (< IDLE_UTILISATION) and again ten
+ * idle intervals later (or when the heap of a process quiet for longer grew by GROWTH_BYTES) it
+ * runs a full GC, at most one per MIN_GC_SPACING_INTERVALS; when the young generation then
+ * commits far more than it holds, a short series of scavenges lets V8 shrink it. It never runs
+ * under load or a steady light load: two full GCs per busy-then-idle transition, and scavenges
+ * of an empty generation.
  */
 export interface IdleGcOptions {
   /** Check period (ms); 0 turns it off. */
@@ -30,11 +31,18 @@ export interface IdleGcOptions {
  */
 const BUSY_UTILISATION = 0.15;
 /**
- * Idle intervals after a burst at which to collect: right after it, and again once what the
- * burst's last requests left referenced (closing sockets, timers of finished calls) is released.
+ * Below this an interval counts as idle; in between (a trickle of requests, a background pass)
+ * it counts as neither, so a steady light load never collects here (V8's own GCs serve it).
  */
-const COLLECT_AFTER_IDLE_INTERVALS = [1, 10];
-const QUIET_INTERVALS = COLLECT_AFTER_IDLE_INTERVALS[COLLECT_AFTER_IDLE_INTERVALS.length - 1];
+const IDLE_UTILISATION = 0.05;
+/** Least time between two full collections run here, in intervals (5 s by default: ~0.5 % of a core at most). */
+const MIN_GC_SPACING_INTERVALS = 5;
+/**
+ * Idle intervals after a burst after which to collect a second time (the first is right after
+ * it): by then what the burst's last requests left referenced (closing sockets, timers of
+ * finished calls) is released.
+ */
+const QUIET_INTERVALS = 10;
 /** Heap growth since the last collection that makes an idle process collect anyway. */
 const GROWTH_BYTES = 16 * 2 ** 20;
 
@@ -98,6 +106,7 @@ export function startIdleGc(options: IdleGcOptions): IdleGc {
   let busySinceGc = true;
   let shrinkAttempts = 0;
   let shrinking = false;
+  let lastGcAt = -Infinity;
   let heapAfterGc = getHeapStatistics().used_heap_size;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -109,13 +118,17 @@ export function startIdleGc(options: IdleGcOptions): IdleGc {
       shrinkAttempts = 0;
       return;
     }
+    if (utilisation >= IDLE_UTILISATION) return;
     idleStreak += 1;
     // Growth while quiet for a while (not a trickle of requests, whose garbage the young
     // generation collects cheaply).
     const grown = idleStreak > QUIET_INTERVALS && getHeapStatistics().used_heap_size - heapAfterGc >= GROWTH_BYTES;
-    if ((busySinceGc && COLLECT_AFTER_IDLE_INTERVALS.includes(idleStreak)) || grown) {
+    const spaced = performance.now() - lastGcAt >= MIN_GC_SPACING_INTERVALS * options.intervalMs;
+    const due = busySinceGc && (idleStreak === 1 || idleStreak >= QUIET_INTERVALS);
+    if ((due || grown) && spaced) {
       // The burst's dead objects in the old generation.
       gc();
+      lastGcAt = performance.now();
       state.collections += 1;
       if (idleStreak >= QUIET_INTERVALS) busySinceGc = false;
       heapAfterGc = getHeapStatistics().used_heap_size;
