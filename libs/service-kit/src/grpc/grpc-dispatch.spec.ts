@@ -11,6 +11,7 @@ import { GrpcClientsModule, InjectGrpcClient } from './grpc-clients.module';
 import { GRPC_AUTH_GUARD } from '../tokens';
 import { defineService } from '../service-definition';
 import { startService, type RunningService } from '../bootstrap';
+import { MetricsService } from '../metrics';
 
 class DispatchTestEnv extends BaseEnv {
   @IsString() SECURITY_GRPC_URL!: string;
@@ -168,5 +169,20 @@ describe('KitGrpcServer: unary handlers called directly (real gRPC server)', () 
     expect(user.name).toBe('QUIET');
     expect(seen.register).toMatch(/rpc-context-creator|rpc-proxy/);
     expect(guardSaw.map((g) => g.handler)).toEqual(['register']);
+  });
+  it('records grpc_server_handling_seconds for direct and pipeline methods alike, once per call (the direct call named for the interceptor)', async () => {
+    await firstValueFrom(caller.security.getMe({}, meta({})));
+    await rejection(firstValueFrom(caller.security.revokeApiKey({ id: 'k1' })));
+    await firstValueFrom(caller.security.register({ email: 'm@y.z', password: 'p', name: 'm' }));
+    const text = await svc.app.get(MetricsService).registry.metrics();
+    const count = (method: string, code: string) =>
+      Number(new RegExp(`grpc_server_handling_seconds_count\\{[^}]*method="${method}"[^}]*code="${code}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    // Each call counted once: two GetMe OK so
+    // far in this suite, one refused by the guard, two RevokeApiKey NOT_FOUND, two Register.
+    expect(count('getMe', 'OK')).toBe(2);
+    expect(count('getMe', 'INTERNAL')).toBe(1);
+    expect(count('revoke', 'NOT_FOUND')).toBe(2);
+    expect(count('register', 'OK')).toBe(2);
+    expect(text).toMatch(/grpc_server_handling_seconds_count\{[^}]*service="DispatchController"[^}]*method="getMe"/);
   });
 });
