@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ValidationError } from '@aether/service-kit';
 import type { RouteSettings } from './route';
 import { checkPrefix, checkSettings, isReservedPath } from './route-rules';
@@ -36,7 +36,8 @@ export class RoutesFileError extends Error {}
 export function readRoutesFile(path: string, legacyConfigured: boolean): SeedRoute[] {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    // The YAML parser is loaded only when a ROUTES_FILE is read.
+    doc = (require('yaml') as typeof Yaml).parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new RoutesFileError(`ROUTES_FILE ${path} cannot be read as YAML: ${(e as Error).message}`);
   }

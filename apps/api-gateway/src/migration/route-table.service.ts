@@ -7,7 +7,6 @@ import { ConflictError, databaseUnavailableError, NotFoundError, PeriodicJob, Un
 import { GatewayEnv } from '../config/gateway.env';
 import { MIGRATION_STORE, MigrationStore } from './migration-store';
 import type { Route, RouteTableSnapshot } from './route';
-import { RouteAuditEntity, RouteEntity, toRoute } from './route.entity';
 import { RouteMatcher } from './route-matcher';
 import { checkPrefix, checkSettings, type SettingsInput } from './route-rules';
 import { defaultSeed, readRoutesFile, type SeedRoute } from './route-seed';
@@ -98,6 +97,7 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
   async create(input: SettingsInput & { prefix?: unknown }, actorId: string): Promise<Route> {
     const prefix = checkPrefix(input.prefix);
     const settings = checkSettings(input, this.legacyConfigured);
+    const { RouteEntity, toRoute } = this.requireStore().entities;
     return this.change(async (m, tableVersion) => {
       if (await m.findOne(RouteEntity, { where: { prefix } })) {
         throw new ConflictError('ROUTE_EXISTS', `A route for ${prefix} exists already: change it with PUT /api/v1/admin/routes/{id}`);
@@ -110,6 +110,7 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
   async update(id: string, input: SettingsInput, actorId: string): Promise<Route> {
     // Checked before anything is written: a bad value leaves the route as it was (400).
     const settings = checkSettings(input, this.legacyConfigured);
+    const { RouteEntity, toRoute } = this.requireStore().entities;
     return this.change(async (m, tableVersion) => {
       const existing = await m.findOne(RouteEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!existing) throw new NotFoundError('There is no such route');
@@ -121,6 +122,7 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
   }
 
   async remove(id: string, actorId: string): Promise<void> {
+    const { RouteEntity, toRoute } = this.requireStore().entities;
     await this.change(async (m, tableVersion) => {
       const existing = await m.findOne(RouteEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!existing) throw new NotFoundError('There is no such route');
@@ -175,6 +177,7 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
     const seeds = this.seedRoutes();
     if (!seeds?.length) return;
     const store = this.requireStore();
+    const { RouteEntity, toRoute } = store.entities;
     await store.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
       if ((await m.count(RouteEntity)) > 0) return;
@@ -191,6 +194,7 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
   /** Loads the whole table in one snapshot (repeatable read: routes and version agree). */
   private async load(): Promise<void> {
     const store = this.requireStore();
+    const { RouteEntity, toRoute } = store.entities;
     const { version, routes } = await store.dataSource.transaction('REPEATABLE READ', async (m) => {
       const [row] = (await m.query('SELECT version FROM gateway_route_table WHERE id = 1')) as { version: number }[];
       const entities = await m.find(RouteEntity, { order: { prefix: 'ASC' } });
@@ -283,7 +287,7 @@ async function record(
   actorId: string | null,
 ): Promise<void> {
   const route = (outcome.after ?? outcome.before) as Route;
-  await m.insert(RouteAuditEntity, {
+  await m.insert(store.entities.RouteAuditEntity, {
     routeId: route.id,
     prefix: route.prefix,
     change: outcome.change,
