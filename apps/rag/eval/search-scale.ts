@@ -32,7 +32,7 @@ import { VectorStore } from '../src/vectors/vector-store';
 import { RagEnv } from '../src/config/rag.env';
 import { dedupKey, exactTokens, sha256, termFrequencies } from '../src/search/text-analysis';
 import { QUESTIONS } from './eval-set';
-import { machineLine, pct, writeResult } from './report';
+import { loadLine, machineLine, pct, writeResult } from './report';
 
 const CHUNKS = Number(process.env.CHUNKS ?? 100_000);
 const CHUNKS_PER_DOC = 50;
@@ -188,6 +188,7 @@ async function main() {
       await embeddings.embedQuery('local/use-512', q);
       embedMs.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
+    const loadBefore = loadLine();
     const modes = ['vector', 'keyword', 'hybrid'] as const;
     const ms: Record<string, number[]> = { vector: [], keyword: [], hybrid: [] };
     for (const mode of modes) for (const q of queries.slice(0, 10)) await search.search({ collection: 'scale', query: q, k: 10, mode }); // warm-up
@@ -218,7 +219,7 @@ async function main() {
     const row = (name: string, v: number[]) => `| ${name} | ${pct(v, 50).toFixed(1)} | ${pct(v, 99).toFixed(1)} | ${v.length} |`;
     const md = `### rag: search at ${CHUNKS.toLocaleString('en')} chunks (apps/rag/eval/search-scale.ts)
 
-${machineLine()}. Real PostgreSQL and Chroma (\`chroma run\`, HNSW, cosine); ${CHUNKS.toLocaleString('en')} chunks of word windows from the documentation in /usr/share/doc (${postings.toLocaleString('en')} postings), random unit vectors as their embeddings; bulk-loaded in ${(loadMs / 1000).toFixed(0)} s. Queries: the evaluation's ${QUESTIONS.length} questions and ${identifiers.length} identifiers from the corpus, k = 10, 5 rounds; the query embedding is cached (measured on its own below). Shared machine: other work ran at the same time.
+${machineLine()}. Real PostgreSQL and Chroma (\`chroma run\`, HNSW, cosine); ${CHUNKS.toLocaleString('en')} chunks of word windows from the documentation in /usr/share/doc (${postings.toLocaleString('en')} postings), random unit vectors as their embeddings; bulk-loaded in ${(loadMs / 1000).toFixed(0)} s. Queries: the evaluation's ${QUESTIONS.length} questions and ${identifiers.length} identifiers from the corpus, k = 10, 5 rounds; the query embedding is cached (measured on its own below). Load average (1/5/15 min) when the searches began: ${loadBefore}, after: ${loadLine()}.
 
 | search (query embedding excluded) | p50 ms | p99 ms | searches |
 | --- | --- | --- | --- |

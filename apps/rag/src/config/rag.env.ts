@@ -72,7 +72,7 @@ export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
    * search time stays bounded by terms × depth however common a word is. The search-scale
    * evaluation measures how often this changes the top 10 against exhaustive BM25 at 100k chunks.
    */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(50) @Max(1_000_000) RAG_KEYWORD_TERM_DEPTH = 1000;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(50) @Max(1_000_000) RAG_KEYWORD_TERM_DEPTH = 2000;
 
   /**
    * Cosine similarity a chunk found by vectors alone needs to count as relevant for an answer
