@@ -29,7 +29,10 @@ port_answers() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
 # True when $1 is an executable ferretdb of the wanted version.
 is_wanted() {
   [ -x "$1" ] || return 1
-  "$1" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION\$"
+  # Captured first: under pipefail, grep -q quitting early can kill the writer with SIGPIPE.
+  local out
+  out="$("$1" --version 2>/dev/null)" || return 1
+  grep -q "version: $FERRETDB_VERSION\$" <<<"$out"
 }
 
 # A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a binary that

@@ -27,8 +27,13 @@ is_complete() {
   local dir="$1" bin
   [ -f "$dir/.complete" ] || return 1
   for bin in "${BINARIES[@]}"; do [ -x "$dir/$bin" ] || return 1; done
-  "$dir/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" || return 1
-  "$dir/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${ETCD_VERSION#v}" || return 1
+  # Output captured first: piped straight into grep -q, a binary still writing after the match
+  # dies of SIGPIPE and pipefail fails the check (it did on a loaded machine: a good build discarded).
+  local out
+  out="$("$dir/kube-apiserver" --version 2>/dev/null)" || return 1
+  grep -qx "Kubernetes $K8S_VERSION" <<<"$out" || return 1
+  out="$("$dir/etcd" --version 2>/dev/null)" || return 1
+  grep -qx "etcd Version: ${ETCD_VERSION#v}" <<<"$out" || return 1
 }
 
 if is_complete "$CACHE_DIR"; then echo "$CACHE_DIR"; exit 0; fi
