@@ -138,13 +138,19 @@ export class SearchService {
         mode === 'hybrid'
           ? fuse(lists, fusion)
           : (lists[mode as ListName] ?? []).map((id) => ({ id, score: mode === 'vector' ? (similarity.get(id) ?? 0) : (bm25Scores.get(id) ?? 0) }));
-      if (mode === 'hybrid' && queryVector && fusion.rerankDepth > 1 && fusion.similarityWeight > 0) {
-        const head = ranked.slice(0, fusion.rerankDepth).map((r) => r.id);
-        const missing = head.filter((id) => !similarity.has(id));
-        for (const [id, sim] of await this.vectors.similarities(collection.vector_space, queryVector, missing)) similarity.set(id, sim);
-        ranked = rerankHead(ranked, bm25Scores, similarity, fusion);
+      const rerank = mode === 'hybrid' && queryVector && fusion.rerankDepth > 1 && fusion.similarityWeight > 0;
+      // The re-rank only reorders the head, so the rows are read while Chroma gives the head's
+      // missing similarities (over-asking a little: ids that turn out stale are ignored).
+      const head = rerank ? ranked.slice(0, fusion.rerankDepth + 10).map((r) => r.id).filter((id) => !similarity.has(id)) : [];
+      const [rows, headSimilarity] = await Promise.all([
+        this.hydrate(runner, ranked.map((r) => r.id), conditions),
+        head.length ? this.vectors.similarities(collection.vector_space, queryVector!, head) : Promise.resolve(new Map<string, number>()),
+      ]);
+      if (rerank) {
+        for (const [id, sim] of headSimilarity) similarity.set(id, sim);
+        // Over the chunks that exist in this snapshot: a stale vector id must not shift the head's z-scores.
+        ranked = rerankHead(ranked.filter((r) => rows.has(r.id)), bm25Scores, similarity, fusion);
       }
-      const rows = await this.hydrate(runner, ranked.map((r) => r.id), conditions);
       await runner.query('COMMIT');
       const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
       return { hits: collapse(ranked, rows, k, similarity, lexical), collection };
