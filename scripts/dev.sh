@@ -156,7 +156,8 @@ start() {
     return 0
   fi
   [ -f "dist/apps/$app/src/main.js" ] || { echo "[dev] $app is in services.yaml but dist/apps/$app/src/main.js is missing (build failed?)"; failed+=("$app"); return 0; }
-  ( env HTTP_PORT="$http" "$@" node -r ./dist/libs/service-kit/src/tracing/tracing.js \
+  # The allocator settings of the image (deploy/Dockerfile, libs/testing SERVICE_ALLOCATOR_ENV).
+  ( env MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 HTTP_PORT="$http" "$@" node -r ./dist/libs/service-kit/src/tracing/tracing.js \
       "dist/apps/$app/src/main.js" 2>&1 | sed -u "s/^/[$app] /" ) &
   pids+=($!)
   for _ in $(seq 1 150); do
