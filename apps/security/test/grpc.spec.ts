@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import amqp from 'amqplib';
 import { DataSource } from 'typeorm';
-import { pgPool } from '../src/database/pg-pool';
+import { pgPool } from '@aether/service-kit';
 import { securityService } from '../src/service';
 
 /**

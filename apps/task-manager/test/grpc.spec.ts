@@ -1,7 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { readGrpcError } from '@aether/service-kit';
 import type { TestUser } from '@aether/testing';
-import { pgPool } from '../src/database/pg-pool';
+import { pgPool } from '@aether/service-kit';
 import { startTaskManager, taskManagerClient, TestStores, type StartedApp } from './support/task-manager-app';
 
 const stores = new TestStores();

@@ -1,13 +1,12 @@
 import { isRole, ROLES, type ClientContext } from '@aether/auth';
 import { UserRegisteredEvent, UserRolesChangedEvent } from '@aether/contracts';
-import { ConflictError, decodeCursor, isTimestampText, isUuid, NotFoundError, PageInput, pageLimit, pageOf, Violations } from '@aether/service-kit';
+import { ConflictError, pgPool, decodeCursor, isTimestampText, isUuid, NotFoundError, PageInput, pageLimit, pageOf, Violations } from '@aether/service-kit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService, AuditTypes } from '../audit/audit-log.service';
 import { Clock } from '../config/clock';
-import { pgPool } from '../database/pg-pool';
 import { SecurityEventPublisher } from '../events/security-event.publisher';
 import { PasswordHasher } from './password-hasher.service';
 import { USER_COLUMNS, UserEntity, userFromRow } from './user.entity';

@@ -9,12 +9,12 @@ import {
   NotFoundError,
   pageLimit,
   PermissionDeniedError,
+  pgPool,
   PreconditionFailedError,
   ValidationError,
 } from '@aether/service-kit';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { canRead, canWrite, type Actor } from '../common/actor';
-import { pgPool } from '../database/pg-pool';
 import { EventOutbox } from '../events/task-manager-events';
 import { parseCreateTask, parseTaskPatch, type NewTask, type TaskPatch } from './task-input';
 import { buildListSql, cursorKeyLength, cursorKeyOf, parseListRequest } from './task-list.query';
