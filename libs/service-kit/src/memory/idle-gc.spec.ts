@@ -42,6 +42,8 @@ describe('startIdleGc', () => {
       await tick(800);
       expect(idleGc.collections).toBe(2);
       expect(majors.count - byV8).toBeGreaterThanOrEqual(2);
+      // Each followed by a trim of the C heap (glibc here).
+      expect(idleGc.nativeTrims).toBe(2);
     } finally {
       majors.stop();
       idleGc.stop();

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { trimNativeHeap } from './native-heap';
 
 /**
  * Garbage collection once the process has gone idle after being busy.
@@ -19,6 +20,9 @@ import { runInNewContext } from 'node:vm';
  * the young generation then commits far more than it holds, a short series of scavenges lets V8
  * shrink it. It never runs under load, a steady light load or in the short pauses of bursty
  * traffic: one full GC per quiet period, and scavenges of an empty generation.
+ *
+ * Each of those collections is followed by a trim of the C heap (native-heap.ts): the native
+ * buffers of the burst, freed by the collection, go back to the system too.
  */
 export interface IdleGcOptions {
   /** Check period (ms); 0 turns it off. */
@@ -70,6 +74,8 @@ function v8Gc(): GcFunction | undefined {
 export interface IdleGc {
   /** Collections run so far. */
   readonly collections: number;
+  /** Collections followed by a trim of the C heap (0 where it cannot be trimmed). */
+  readonly nativeTrims: number;
   stop(): void;
 }
 
@@ -97,7 +103,7 @@ function shrinkYoung(gc: GcFunction, done: () => void, left = SHRINK_SCAVENGES):
 }
 
 export function startIdleGc(options: IdleGcOptions): IdleGc {
-  const state = { collections: 0, stop: () => undefined as void };
+  const state = { collections: 0, nativeTrims: 0, stop: () => undefined as void };
   const gc = options.intervalMs > 0 ? v8Gc() : undefined;
   if (!gc) return state;
   let last = performance.eventLoopUtilization();
@@ -133,6 +139,8 @@ export function startIdleGc(options: IdleGcOptions): IdleGc {
     if ((due || grown) && spaced) {
       // The burst's dead objects in the old generation.
       gc();
+      // What the collection freed outside the JS heap (backing stores, the burst's native buffers).
+      if (trimNativeHeap()) state.nativeTrims += 1;
       lastGcAt = performance.now();
       state.collections += 1;
       startingUp = false;
