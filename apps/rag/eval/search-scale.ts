@@ -119,7 +119,9 @@ async function main() {
 
     // 2. Bulk load of the 100k chunks, as the ingest path writes them.
     await collections.create(caller, { name: 'scale', description: '', embeddingModel: '' });
-    const space: string = (await sql.query(`SELECT vector_space FROM rag_collections WHERE name = 'scale'`))[0].vector_space;
+    const [{ vector_space: space, embedding_model: model }]: { vector_space: string; embedding_model: string }[] = await sql.query(
+      `SELECT vector_space, embedding_model FROM rag_collections WHERE name = 'scale'`,
+    );
     started = Date.now();
     const identifiers: string[] = [];
     // Batches of 20 documents per transaction; a batch's vectors go to Chroma while the next is written.
@@ -135,6 +137,7 @@ async function main() {
         loaded += n;
       }
       const chunks = batch.flatMap((b) => b.chunks);
+      const chunkVectors = chunks.map(() => randomUnitVector(rand));
       const exact = chunks.map((c) => termFrequencies(exactTokens(`${c.title} > ${c.heading}\n\n${c.text}`)));
       const exactCount = exact.map((e) => [...e.values()].reduce((a, b) => a + b, 0));
       await sql.transaction(async (m) => {
@@ -161,6 +164,12 @@ async function main() {
           const terms = [...exact[i].keys()];
           if (terms.length && rand() < 0.01) identifiers.push(terms[Math.floor(rand() * terms.length)]);
         }
+        // The embedding cache, as ingest fills it (the hybrid re-rank reads the head's vectors from it).
+        await m.query(
+          `INSERT INTO rag_embeddings (model, content_hash, vector)
+           SELECT $1, t.h, t.v::real[] FROM unnest($2::text[], $3::text[]) AS t(h, v) ON CONFLICT DO NOTHING`,
+          [model, chunks.map((c) => sha256(c.text)), chunkVectors.map((v) => `{${v.join(',')}}`)],
+        );
         await m.query(
           `UPDATE rag_collections SET document_count = document_count + $1, chunk_count = chunk_count + $2,
              word_count = word_count + (SELECT coalesce(sum(word_count), 0) FROM rag_chunks WHERE document_id = ANY($3::uuid[])),
@@ -170,7 +179,7 @@ async function main() {
         );
       });
       await pendingVectors;
-      pendingVectors = vectors.upsert(space, chunks.map((c) => ({ id: c.id, vector: randomUnitVector(rand), documentId: c.docId, metadata: {} })));
+      pendingVectors = vectors.upsert(space, chunks.map((c, i) => ({ id: c.id, vector: chunkVectors[i], documentId: c.docId, metadata: {} })));
       if (loaded % 10_000 === 0) console.error(`loaded ${loaded} chunks (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
     await pendingVectors;

@@ -2,6 +2,7 @@
 // USE-512 embeddings and a fake ai-gateway speaking the real gRPC contract.
 import { status, type Metadata } from '@grpc/grpc-js';
 import amqp from 'amqplib';
+import { DataSource } from 'typeorm';
 import type { TestService, TestUser } from '@aether/testing';
 import { waitFor } from '@aether/testing';
 import { LocalEmbeddings } from '../src/embeddings/local-embeddings';
@@ -134,6 +135,33 @@ describe('rag service', () => {
     expect(results.filter((r) => r.title === 'overlap-doc').map((r) => r.text)).toEqual(['The overlap quorum rule reads version alpha of the overlap protocol.']);
     const after = await search('docs', 'overlap quorum rule protocol version', { k: 50 });
     expect(after.filter((r) => r.title === 'overlap-doc').map((r) => r.text)).toEqual(['The overlap quorum rule reads version beta of the overlap protocol.']);
+  });
+
+  it('re-ranks the hybrid head with similarities from the embedding cache, asking Chroma only for chunks whose cached vector is gone', async () => {
+    await rag.call('CreateCollection', { name: 'rerank', description: 'head re-rank' }, md);
+    const topics = ['pressure', 'flow', 'seal', 'torque', 'leak', 'gauge'];
+    for (const [i, topic] of topics.entries()) await ingest('rerank', `rr-${i}`, `Zephyrine valve note ${i}: the ${topic} checks of the zephyrine valve.`, 'text/plain');
+    const vectors = service.get(VectorStore);
+    const original = vectors.query.bind(vectors);
+    // The vector list keeps one hit, so the head holds lexical hits whose similarity it did not give.
+    const oneVectorHit = async (...args: Parameters<VectorStore['query']>) => (await original(...args)).slice(0, 1);
+    const similarities = jest.spyOn(vectors, 'similarities');
+    try {
+      jest.spyOn(vectors, 'query').mockImplementationOnce(oneVectorHit);
+      const cached = await search('rerank', 'zephyrine valve checks', { k: 6 });
+      expect(cached).toHaveLength(6);
+      expect(similarities).not.toHaveBeenCalled();
+
+      await service.get(DataSource).query(`DELETE FROM rag_embeddings WHERE content_hash IN (SELECT content_hash FROM rag_chunks WHERE collection = 'rerank')`);
+      jest.spyOn(vectors, 'query').mockImplementationOnce(oneVectorHit);
+      const fromChroma = await search('rerank', 'zephyrine valve checks', { k: 6 });
+      expect(similarities).toHaveBeenCalledTimes(1);
+      expect(similarities.mock.calls[0][2].length).toBeGreaterThanOrEqual(5);
+      // The same vectors either way, so the same order.
+      expect(fromChroma.map((r) => r.chunkId)).toEqual(cached.map((r) => r.chunkId));
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it('keeps a fenced code block whole in one chunk', async () => {

@@ -7,7 +7,7 @@ import { NotFoundError, Violations } from '@aether/service-kit';
 import { CollectionsService, type CollectionRow } from '../collections/collections.service';
 import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
-import { VectorStore } from '../vectors/vector-store';
+import { cosine, VectorStore } from '../vectors/vector-store';
 import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
 import { bm25TfSql, idfSql } from './bm25';
 import { fuse, parseWeights, rerankHead, type FusionConfig, type ListName, type VectorRole } from './rank-fusion';
@@ -59,6 +59,8 @@ interface ChunkRow {
   page_start: number;
   page_end: number;
   dedup_key: string;
+  /** The chunk's embedding from the cache, for the ids asked for (hydrate's `vectorsOf`). */
+  vector?: number[] | null;
 }
 
 /**
@@ -111,16 +113,18 @@ export class SearchService {
 
     const runner = this.db.createQueryRunner('slave');
     await runner.connect();
+    let committing = false;
     try {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      // The first statement takes the snapshot; Chroma is asked after it, while PostgreSQL ranks.
-      await runner.query('SELECT 1');
+      // The first statement takes the snapshot (the query's stemmed words, when they are
+      // needed); Chroma is asked after it, while PostgreSQL ranks.
+      const words = want.includes('keyword') ? await this.stemmedWords(runner, query!) : (await runner.query('SELECT 1'), []);
       const vectorHits = queryVector ? this.vectors.query(collection.vector_space, queryVector, depth, conditions) : Promise.resolve([]);
       vectorHits.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
       if (want.includes('keyword')) {
-        const keyword = await this.bm25Words(runner, collection, query!, conditions, depth, termDepth);
+        const keyword = await this.bm25(runner, 'w', collection, words, conditions, depth, termDepth);
         lists.keyword = keyword.map((r) => r.id);
         keyword.forEach((r) => bm25Scores.set(r.id, r.score));
       }
@@ -139,26 +143,37 @@ export class SearchService {
           ? fuse(lists, fusion)
           : (lists[mode as ListName] ?? []).map((id) => ({ id, score: mode === 'vector' ? (similarity.get(id) ?? 0) : (bm25Scores.get(id) ?? 0) }));
       const rerank = mode === 'hybrid' && queryVector && fusion.rerankDepth > 1 && fusion.similarityWeight > 0;
-      // The re-rank only reorders the head, so the rows are read while Chroma gives the head's
-      // missing similarities (over-asking a little: ids that turn out stale are ignored).
+      // The re-rank only reorders the head; the similarities the vector list did not give come
+      // with the rows, from the embedding cache (one statement instead of a Chroma read), and
+      // from Chroma only for a chunk whose cached embedding is gone. Over-asking a little: ids
+      // that turn out stale are ignored.
       const head = rerank ? ranked.slice(0, fusion.rerankDepth + 10).map((r) => r.id).filter((id) => !similarity.has(id)) : [];
-      const [rows, headSimilarity] = await Promise.all([
-        this.hydrate(runner, ranked.map((r) => r.id), conditions),
-        head.length ? this.vectors.similarities(collection.vector_space, queryVector!, head) : Promise.resolve(new Map<string, number>()),
-      ]);
+      const rows = await this.hydrate(runner, ranked.map((r) => r.id), conditions, head.length ? { model: collection.embedding_model, ids: head } : undefined);
       if (rerank) {
-        for (const [id, sim] of headSimilarity) similarity.set(id, sim);
+        const uncached: string[] = [];
+        for (const id of head) {
+          const vector = rows.get(id)?.vector;
+          if (vector) similarity.set(id, cosine(queryVector!, vector));
+          else if (rows.has(id)) uncached.push(id);
+        }
+        if (uncached.length) for (const [id, sim] of await this.vectors.similarities(collection.vector_space, queryVector!, uncached)) similarity.set(id, sim);
         // Over the chunks that exist in this snapshot: a stale vector id must not shift the head's z-scores.
         ranked = rerankHead(ranked.filter((r) => rows.has(r.id)), bm25Scores, similarity, fusion);
       }
-      await runner.query('COMMIT');
+      // Everything is read: the answer need not wait for the read-only transaction's end, and the
+      // connection goes back to the pool once it has ended.
+      committing = true;
+      void runner
+        .query('COMMIT')
+        .catch(() => undefined)
+        .finally(() => runner.release());
       const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
       return { hits: collapse(ranked, rows, k, similarity, lexical), collection };
     } catch (err) {
+      if (committing) throw err;
       await runner.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
       await runner.release();
+      throw err;
     }
   }
 
@@ -218,21 +233,28 @@ export class SearchService {
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   }
 
-  /** BM25 over the stemmed words of PostgreSQL's english configuration (stop words dropped). */
-  private async bm25Words(runner: QueryRunner, collection: CollectionRow, query: string, conditions: MetadataCondition[], depth: number, termDepth: number) {
+  /** The query's words as the keyword index holds them: PostgreSQL's english stems, stop words dropped. */
+  private async stemmedWords(runner: QueryRunner, query: string): Promise<string[]> {
     const [{ terms }]: { terms: string[] | null }[] = await runner.query(`SELECT array_agg(DISTINCT lexeme) AS terms FROM unnest(to_tsvector('english', $1::text))`, [query]);
-    return this.bm25(runner, 'w', collection, terms ?? [], conditions, depth, termDepth);
+    return terms ?? [];
   }
 
-  /** The chunks of these ids that exist (current versions only) and satisfy the conditions. */
-  private async hydrate(runner: QueryRunner, ids: string[], conditions: MetadataCondition[]): Promise<Map<string, ChunkRow>> {
+  /**
+   * The chunks of these ids that exist (current versions only) and satisfy the conditions; with
+   * `vectorsOf`, those chunks' cached embeddings (rag_embeddings, keyed by the chunk's hash).
+   */
+  private async hydrate(runner: QueryRunner, ids: string[], conditions: MetadataCondition[], vectorsOf?: { model: string; ids: string[] }): Promise<Map<string, ChunkRow>> {
     if (ids.length === 0) return new Map();
-    const filter = metadataSql('c', conditions, 2);
+    const filter = metadataSql('c', conditions, 4);
+    // The condition on the outer row gates the lookup: only the asked-for chunks probe the cache.
     const rows: ChunkRow[] = await runner.query(
-      `SELECT c.id, c.document_id, d.title, c.text, c.metadata, c.heading_path, c.page_start, c.page_end, c.dedup_key
+      `SELECT c.id, c.document_id, d.title, c.text, c.metadata, c.heading_path, c.page_start, c.page_end, c.dedup_key, e.vector
        FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id AND d.version = c.version
+       LEFT JOIN LATERAL (
+         SELECT e.vector FROM rag_embeddings e WHERE c.id = ANY($3::text[]) AND e.model = $2 AND e.content_hash = c.content_hash
+       ) e ON true
        WHERE c.id = ANY($1::text[]) AND ${filter.sql}`,
-      [ids, ...filter.params],
+      [ids, vectorsOf?.model ?? '', vectorsOf?.ids ?? [], ...filter.params],
     );
     return new Map(rows.map((r) => [r.id, r]));
   }

@@ -132,7 +132,8 @@ export class VectorStore implements OnModuleInit {
   }
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Cosine similarity (0 when either vector is zero). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
