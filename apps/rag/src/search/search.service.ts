@@ -7,6 +7,7 @@ import { NotFoundError, Violations } from '@aether/service-kit';
 import { CollectionsService, type CollectionRow } from '../collections/collections.service';
 import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
+import { decodeFloat4Array } from '../vectors/float4-array';
 import { cosine, VectorStore } from '../vectors/vector-store';
 import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
 import { bm25TfSql, idfSql } from './bm25';
@@ -59,8 +60,8 @@ interface ChunkRow {
   page_start: number;
   page_end: number;
   dedup_key: string;
-  /** The chunk's embedding from the cache, for the ids asked for (hydrate's `vectorsOf`). */
-  vector?: number[] | null;
+  /** The chunk's embedding from the cache in PostgreSQL's binary form, for the ids asked for (hydrate's `vectorsOf`). */
+  vector?: Buffer | null;
 }
 
 /**
@@ -153,7 +154,7 @@ export class SearchService {
         const uncached: string[] = [];
         for (const id of head) {
           const vector = rows.get(id)?.vector;
-          if (vector) similarity.set(id, cosine(queryVector!, vector));
+          if (vector) similarity.set(id, cosine(queryVector!, decodeFloat4Array(vector)));
           else if (rows.has(id)) uncached.push(id);
         }
         if (uncached.length) for (const [id, sim] of await this.vectors.similarities(collection.vector_space, queryVector!, uncached)) similarity.set(id, sim);
@@ -248,7 +249,7 @@ export class SearchService {
     const filter = metadataSql('c', conditions, 4);
     // The condition on the outer row gates the lookup: only the asked-for chunks probe the cache.
     const rows: ChunkRow[] = await runner.query(
-      `SELECT c.id, c.document_id, d.title, c.text, c.metadata, c.heading_path, c.page_start, c.page_end, c.dedup_key, e.vector
+      `SELECT c.id, c.document_id, d.title, c.text, c.metadata, c.heading_path, c.page_start, c.page_end, c.dedup_key, array_send(e.vector) AS vector
        FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id AND d.version = c.version
        LEFT JOIN LATERAL (
          SELECT e.vector FROM rag_embeddings e WHERE c.id = ANY($3::text[]) AND e.model = $2 AND e.content_hash = c.content_hash
