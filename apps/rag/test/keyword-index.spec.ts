@@ -90,9 +90,9 @@ describe('rag keyword index', () => {
     const exhaustive: { id: string; score: number }[] = await sql.query(
       `WITH s AS (SELECT chunk_count::float8 AS n, word_count::float8 / chunk_count AS avgdl FROM rag_collections WHERE name = 'common'),
             q AS (SELECT term, df::float8 AS df FROM rag_terms WHERE collection = 'common' AND kind = 'w' AND term IN ('latenc', 'budget'))
-       SELECT p.chunk_id AS id, sum(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / s.avgdl))) AS score
-       FROM rag_postings p JOIN q USING (term) CROSS JOIN s WHERE p.collection = 'common' AND p.kind = 'w'
-       GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT 10`,
+       SELECT c.id, sum(ln(1 + (s.n - q.df + 0.5) / (q.df + 0.5)) * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / s.avgdl))) AS score
+       FROM rag_postings p JOIN q USING (term) JOIN rag_chunks c ON c.key = p.chunk_key CROSS JOIN s WHERE p.collection = 'common' AND p.kind = 'w'
+       GROUP BY c.id ORDER BY score DESC, c.id LIMIT 10`,
     );
     expect(results.map((r) => r.chunkId)).toEqual(exhaustive.map((r) => r.id));
     results.forEach((r, i) => expect(r.score).toBeCloseTo(Number(exhaustive[i].score), 6));

@@ -165,8 +165,8 @@ export class IngestService {
       await m.query(
         `WITH t AS (SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(chunk, term, tf, dl)),
          s AS (SELECT ${averageLength('exact_count', '(SELECT avg(dl) FROM t)')} AS avgdl FROM rag_collections WHERE name = $1)
-         INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl, impact) SELECT $1, 'x', t.term, t.chunk, t.tf, t.dl, ${bm25TfSql('t.tf', 't.dl', 's.avgdl')}
-         FROM t CROSS JOIN s`,
+         INSERT INTO rag_postings (collection, kind, term, chunk_key, tf, dl, impact) SELECT $1, 'x', t.term, c.key, t.tf, t.dl, ${bm25TfSql('t.tf', 't.dl', 's.avgdl')}
+         FROM t JOIN rag_chunks c ON c.id = t.chunk CROSS JOIN s`,
         [collection, exactRows.map((r) => r[0]), exactRows.map((r) => r[1]), exactRows.map((r) => r[2]), exactRows.map((r) => r[3])],
       );
     }
@@ -177,15 +177,15 @@ export class IngestService {
   private async indexWords(m: EntityManager, collection: string, documentId: string, version: number, title: string): Promise<void> {
     await m.query(
       `WITH w AS (
-         SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
+         SELECT c.id, c.key, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
          FROM rag_chunks c
          CROSS JOIN LATERAL unnest(to_tsvector('english', $4 || ' ' || array_to_string(c.heading_path, ' ') || ' ' || c.text)) AS t
          WHERE c.document_id = $2 AND c.version = $3
        ), dl AS (SELECT id, sum(tf)::int AS dl FROM w GROUP BY id),
        s AS (SELECT ${averageLength('word_count', '(SELECT avg(dl) FROM dl)')} AS avgdl FROM rag_collections WHERE name = $1),
        upd AS (UPDATE rag_chunks c SET word_count = dl.dl FROM dl WHERE c.id = dl.id)
-       INSERT INTO rag_postings (collection, kind, term, chunk_id, tf, dl, impact)
-       SELECT $1, 'w', w.lexeme, w.id, w.tf, dl.dl, ${bm25TfSql('w.tf', 'dl.dl', 's.avgdl')} FROM w JOIN dl USING (id) CROSS JOIN s`,
+       INSERT INTO rag_postings (collection, kind, term, chunk_key, tf, dl, impact)
+       SELECT $1, 'w', w.lexeme, w.key, w.tf, dl.dl, ${bm25TfSql('w.tf', 'dl.dl', 's.avgdl')} FROM w JOIN dl USING (id) CROSS JOIN s`,
       [collection, documentId, version, title],
     );
   }
@@ -205,7 +205,7 @@ export class IngestService {
     await this.lockTermStats(m, collection);
     await m.query(
       `INSERT INTO rag_terms (collection, kind, term, df)
-       SELECT $1, kind, term, count(*) FROM rag_postings WHERE chunk_id = ANY($2::text[]) GROUP BY kind, term
+       SELECT $1, p.kind, p.term, count(*) FROM rag_postings p JOIN rag_chunks c ON c.key = p.chunk_key WHERE c.id = ANY($2::text[]) GROUP BY p.kind, p.term
        ON CONFLICT (collection, kind, term) DO UPDATE SET df = rag_terms.df + excluded.df`,
       [collection, chunkIds],
     );
@@ -217,7 +217,7 @@ export class IngestService {
     const gone = returnedRows<{ kind: string; term: string; df: number }>(
       await m.query(
         `UPDATE rag_terms t SET df = t.df - d.n
-         FROM (SELECT p.kind, p.term, count(*)::int AS n FROM rag_postings p JOIN rag_chunks c ON c.id = p.chunk_id
+         FROM (SELECT p.kind, p.term, count(*)::int AS n FROM rag_postings p JOIN rag_chunks c ON c.key = p.chunk_key
                WHERE c.document_id = $2 AND ($3::int IS NULL OR c.version = $3) GROUP BY p.kind, p.term) d
          WHERE t.collection = $1 AND t.kind = d.kind AND t.term = d.term
          RETURNING t.kind, t.term, t.df`,

@@ -193,7 +193,7 @@ export class SearchService {
     if (terms.length === 0) return [];
     const lengths = kind === 'w' ? 'word_count' : 'exact_count';
     const filter = metadataSql('c', conditions, 6);
-    const join = conditions.length ? `JOIN rag_chunks c ON c.id = p.chunk_id AND ${filter.sql}` : '';
+    const join = conditions.length ? `JOIN rag_chunks c ON c.key = p.chunk_key AND ${filter.sql}` : '';
     const weight = `q.idf * ${bm25TfSql('p.tf', 'p.dl', 's.avgdl')}`;
     // Candidates scored exactly. Measured at 100k chunks against exhaustive BM25 (60 questions,
     // top 10): term depth 1000 / 100 candidates 91.5 % overlap, 2000 / 200 98.0 %, 2000 / 300
@@ -211,24 +211,25 @@ export class SearchService {
          CROSS JOIN LATERAL (SELECT df::float8 AS df FROM rag_terms t WHERE t.collection = $1 AND t.kind = '${kind}' AND t.term = u.term AND t.df > 0 LIMIT 1) t
        ),
        top AS MATERIALIZED (
-         SELECT q.term, p.chunk_id, ${weight} AS w FROM q CROSS JOIN s CROSS JOIN LATERAL (
-           SELECT p.chunk_id, p.tf, p.dl FROM rag_postings p ${join}
+         SELECT q.term, p.chunk_key, ${weight} AS w FROM q CROSS JOIN s CROSS JOIN LATERAL (
+           SELECT p.chunk_key, p.tf, p.dl FROM rag_postings p ${join}
            WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = q.term
            ORDER BY p.impact DESC LIMIT $4
          ) p
        ),
-       cand AS MATERIALIZED (SELECT chunk_id, sum(w) AS seen FROM top GROUP BY chunk_id ORDER BY seen DESC, chunk_id LIMIT $5),
+       cand AS MATERIALIZED (SELECT chunk_key, sum(w) AS seen FROM top GROUP BY chunk_key ORDER BY seen DESC, chunk_key LIMIT $5),
        rest AS MATERIALIZED (
-         SELECT c.chunk_id, ${weight} AS w
+         SELECT c.chunk_key, ${weight} AS w
          FROM cand c CROSS JOIN q CROSS JOIN s
          CROSS JOIN LATERAL (
-           SELECT p.tf, p.dl FROM rag_postings p WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = q.term AND p.chunk_id = c.chunk_id OFFSET 0
+           SELECT p.tf, p.dl FROM rag_postings p WHERE p.collection = $1 AND p.kind = '${kind}' AND p.term = q.term AND p.chunk_key = c.chunk_key OFFSET 0
          ) p
-         WHERE q.df > $4 AND NOT EXISTS (SELECT 1 FROM top WHERE top.term = q.term AND top.chunk_id = c.chunk_id)
+         WHERE q.df > $4 AND NOT EXISTS (SELECT 1 FROM top WHERE top.term = q.term AND top.chunk_key = c.chunk_key)
        )
-       SELECT c.chunk_id AS id, c.seen + coalesce(r.w, 0) AS score
-       FROM cand c LEFT JOIN (SELECT chunk_id, sum(w) AS w FROM rest GROUP BY chunk_id) r USING (chunk_id)
-       ORDER BY score DESC, id LIMIT $3`,
+       SELECT ch.id, c.seen + coalesce(r.w, 0) AS score
+       FROM cand c LEFT JOIN (SELECT chunk_key, sum(w) AS w FROM rest GROUP BY chunk_key) r USING (chunk_key)
+       JOIN rag_chunks ch ON ch.key = c.chunk_key
+       ORDER BY score DESC, ch.id LIMIT $3`,
       [collection.name, terms, depth, termDepth, candidates, ...filter.params],
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
