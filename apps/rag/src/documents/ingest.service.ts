@@ -205,7 +205,8 @@ export class IngestService {
     await this.lockTermStats(m, collection);
     await m.query(
       `INSERT INTO rag_terms (collection, kind, term, df)
-       SELECT $1, p.kind, p.term, count(*) FROM rag_postings p JOIN rag_chunks c ON c.key = p.chunk_key WHERE c.id = ANY($2::text[]) GROUP BY p.kind, p.term
+       SELECT $1, p.kind, p.term, count(*) FROM rag_postings p
+       WHERE p.chunk_key = ANY (ARRAY(SELECT c.key FROM rag_chunks c WHERE c.id = ANY($2::text[]))) GROUP BY p.kind, p.term
        ON CONFLICT (collection, kind, term) DO UPDATE SET df = rag_terms.df + excluded.df`,
       [collection, chunkIds],
     );
@@ -217,8 +218,9 @@ export class IngestService {
     const gone = returnedRows<{ kind: string; term: string; df: number }>(
       await m.query(
         `UPDATE rag_terms t SET df = t.df - d.n
-         FROM (SELECT p.kind, p.term, count(*)::int AS n FROM rag_postings p JOIN rag_chunks c ON c.key = p.chunk_key
-               WHERE c.document_id = $2 AND ($3::int IS NULL OR c.version = $3) GROUP BY p.kind, p.term) d
+         FROM (SELECT p.kind, p.term, count(*)::int AS n FROM rag_postings p
+               WHERE p.chunk_key = ANY (ARRAY(SELECT c.key FROM rag_chunks c WHERE c.document_id = $2 AND ($3::int IS NULL OR c.version = $3)))
+               GROUP BY p.kind, p.term) d
          WHERE t.collection = $1 AND t.kind = d.kind AND t.term = d.term
          RETURNING t.kind, t.term, t.df`,
         [collection, documentId, version],
