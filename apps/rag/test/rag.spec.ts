@@ -251,6 +251,19 @@ describe('rag service', () => {
     }
   });
 
+  it('reads further rows while duplicates leave fewer than k results among the best-ranked ones', async () => {
+    await rag.call('CreateCollection', { name: 'quasar', description: 'many copies' }, md);
+    const copy = 'Quasar flux capacitor alignment: align the quasar flux capacitor before the quasar flux test.';
+    // 30 copies rank first (same words, same score), the distinct chunks after them.
+    for (let i = 0; i < 30; i++) await ingest('quasar', `copy-${i}`, copy, 'text/plain');
+    const distinct = ['pressure', 'torque', 'voltage', 'humidity'];
+    for (const word of distinct) await ingest('quasar', `own-${word}`, `The quasar check of ${word} comes later in the runbook, after lunch.`, 'text/plain');
+    const results = await search('quasar', 'quasar flux capacitor alignment', { k: 5, mode: 'keyword' });
+    expect(results).toHaveLength(5);
+    expect(results.filter((r) => r.text === copy)).toHaveLength(1);
+    expect(results.slice(1).map((r) => r.title).sort()).toEqual(distinct.map((w) => `own-${w}`).sort());
+  });
+
   it('deletes documents and collections with their chunks', async () => {
     await rag.call('CreateCollection', { name: 'temporary' }, md);
     const d = await ingest('temporary', 'gone-soon', 'Ephemeral paragraph about zeppelins.', 'text/plain');

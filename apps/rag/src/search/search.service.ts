@@ -139,6 +139,7 @@ export class SearchService {
         lists.vector = hits.map((h) => h.id);
         hits.forEach((h) => similarity.set(h.id, h.similarity));
       }
+      const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
       let ranked =
         mode === 'hybrid'
           ? fuse(lists, fusion)
@@ -149,7 +150,11 @@ export class SearchService {
       // from Chroma only for a chunk whose cached embedding is gone. Over-asking a little: ids
       // that turn out stale are ignored.
       const head = rerank ? ranked.slice(0, fusion.rerankDepth + 10).map((r) => r.id).filter((id) => !similarity.has(id)) : [];
-      const rows = await this.hydrate(runner, ranked.map((r) => r.id), conditions, head.length ? { model: collection.embedding_model, ids: head } : undefined);
+      // Rows are read for the best-ranked ids only — enough for k results after stale ids and
+      // near-duplicates are dropped, in most searches — and for the next ones while k are not
+      // found (hydrating all ~100 fused ids' texts was 3 ms of a hybrid search at 100k chunks).
+      let hydrated = Math.min(ranked.length, Math.max(fusion.rerankDepth + 10, 2 * k + 10));
+      const rows = await this.hydrate(runner, ranked.slice(0, hydrated).map((r) => r.id), conditions, head.length ? { model: collection.embedding_model, ids: head } : undefined);
       if (rerank) {
         const uncached: string[] = [];
         for (const id of head) {
@@ -159,7 +164,16 @@ export class SearchService {
         }
         if (uncached.length) for (const [id, sim] of await this.vectors.similarities(collection.vector_space, queryVector!, uncached)) similarity.set(id, sim);
         // Over the chunks that exist in this snapshot: a stale vector id must not shift the head's z-scores.
-        ranked = rerankHead(ranked.filter((r) => rows.has(r.id)), bm25Scores, similarity, fusion);
+        const live = ranked.filter((r, i) => i >= hydrated || rows.has(r.id));
+        hydrated -= ranked.length - live.length;
+        ranked = rerankHead(live, bm25Scores, similarity, fusion);
+      }
+      let hits = collapse(ranked, hydrated, rows, k, similarity, lexical);
+      while (hits.length < k && hydrated < ranked.length) {
+        const next = Math.min(ranked.length, Math.max(2 * hydrated, hydrated + 2 * k + 10));
+        for (const [id, row] of await this.hydrate(runner, ranked.slice(hydrated, next).map((r) => r.id), conditions)) rows.set(id, row);
+        hydrated = next;
+        hits = collapse(ranked, hydrated, rows, k, similarity, lexical);
       }
       // Everything is read: the answer need not wait for the read-only transaction's end, and the
       // connection goes back to the pool once it has ended.
@@ -168,8 +182,7 @@ export class SearchService {
         .query('COMMIT')
         .catch(() => undefined)
         .finally(() => runner.release());
-      const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
-      return { hits: collapse(ranked, rows, k, similarity, lexical), collection };
+      return { hits, collection };
     } catch (err) {
       if (committing) throw err;
       await runner.query('ROLLBACK').catch(() => undefined);
@@ -262,12 +275,15 @@ export class SearchService {
   }
 }
 
-/** Best first, at most `k`, skipping stale ids and chunks that repeat (or nearly repeat) a better one. */
-function collapse(ranked: { id: string; score: number }[], rows: Map<string, ChunkRow>, k: number, similarity: Map<string, number>, lexical: Set<string>): SearchHit[] {
+/**
+ * Best first, at most `k`, skipping stale ids and chunks that repeat (or nearly repeat) a better
+ * one; over the first `hydrated` of `ranked` (those whose rows were read).
+ */
+function collapse(ranked: { id: string; score: number }[], hydrated: number, rows: Map<string, ChunkRow>, k: number, similarity: Map<string, number>, lexical: Set<string>): SearchHit[] {
   const hits: SearchHit[] = [];
   const keys = new Set<string>();
   const kept: { sh: Set<string>; words: Set<string> }[] = [];
-  for (const { id, score } of ranked) {
+  for (const { id, score } of ranked.slice(0, hydrated)) {
     if (hits.length >= k) break;
     const row = rows.get(id);
     if (!row || keys.has(row.dedup_key)) continue;
