@@ -37,7 +37,7 @@ export class BaseEnv {
 
   /**
    * How often (ms) the process checks whether it went idle after start-up or a burst of load, to
-   * give memory back by collecting garbage (see memory/idle-gc.ts); 0 = never.
+   * give memory back by collecting garbage and trimming the C heap (see memory/idle-gc.ts); 0 = never.
    */
   @Type(() => Number) @IsInt() @Min(0) @Max(600000)
   IDLE_GC_INTERVAL_MS = 1000;
