@@ -120,9 +120,13 @@ function rawPost(path: string, bytes: number, withLength: boolean): Promise<numb
       agent: false,
       headers: { 'content-type': 'application/octet-stream', ...(withLength ? { 'content-length': String(bytes) } : {}) },
     });
+    // The status as soon as it arrives: after an early 413 the gateway closes the connection
+    // while this client may still be writing, and the reset that follows can end the response
+    // before its 'end' (seen under CI load; the status had been received).
     req.on('response', (res) => {
+      resolve(res.statusCode ?? 0);
       res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => undefined);
     });
     req.on('error', () => resolve(0));
     const chunk = Buffer.alloc(64 * 1024, 'b');
