@@ -21,6 +21,10 @@ describe('database connection errors', () => {
     ['Node: one refusal per address', Object.assign(new AggregateError([withCode('ECONNREFUSED')], ''), { code: undefined })],
     ['wrapped as cause', new Error('outer', { cause: withCode('ECONNREFUSED') })],
     ['TypeORM QueryFailedError', new QueryFailedError('SELECT 1', [], withCode('57P01', 'terminating connection due to administrator command'))],
+    ['a write to the socket the shutdown closed', withCode('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')],
+    ['a write after the socket ended', withCode('ERR_STREAM_WRITE_AFTER_END', 'write after end')],
+    ['pg: a query on a client that was closed', new Error('Client was closed and is not queryable')],
+    ['no server on the Unix socket', Object.assign(withCode('ENOENT', 'connect ENOENT /run/postgresql/.s.PGSQL.5432'), { syscall: 'connect' })],
   ])('%s → UNAVAILABLE', (_what, err) => {
     expect(isDatabaseConnectionError(err)).toBe(true);
     const mapped = databaseUnavailableError(err);
@@ -37,6 +41,7 @@ describe('database connection errors', () => {
     ['bad cast', withCode('22P02')],
     ['a domain error', new NotFoundError()],
     ['a plain bug', new TypeError('cannot read properties of undefined')],
+    ['a missing file', Object.assign(withCode('ENOENT', "ENOENT: no such file or directory, open 'x'"), { syscall: 'open' })],
     ['not an error', 'Connection terminated'],
     ['nothing', undefined],
   ])('%s stays what it is', (_what, err) => {

@@ -1,7 +1,21 @@
 import { DomainError, UnavailableError } from '../errors/domain-errors';
 
-/** Socket-level failures: the server is not there (or went away). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+/**
+ * Socket-level failures: the server is not there (or went away) — including a write to a
+ * socket that the server's shutdown already closed (Node's stream codes).
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
 
 /**
  * SQLSTATEs that mean "the database cannot serve now", not "this statement is wrong":
@@ -15,6 +29,7 @@ const CONNECTION_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
   'Connection ended unexpectedly',
 ];
 
@@ -23,6 +38,8 @@ function isConnectionFailure(err: unknown, depth: number): boolean {
   const e = err as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string') {
     if (NETWORK_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code)) return true;
+    // A Unix-socket connection to a server that is not running.
+    if (e.code === 'ENOENT' && (err as { syscall?: unknown }).syscall === 'connect') return true;
   }
   if (typeof e.message === 'string' && CONNECTION_MESSAGES.some((m) => (e.message as string).includes(m))) return true;
   // TypeORM wraps the driver's error (QueryFailedError.driverError); Node wraps one refused
