@@ -1,5 +1,6 @@
 // Every way a service starts — the image, the dev runner, the test/bench process runner — uses
-// the same glibc allocator settings (without them RSS stayed 1.3–1.4× idle after a soak).
+// the same glibc allocator settings (libs/testing SERVICE_ALLOCATOR_ENV says what they do and
+// what they do not), so the soak measured by the benches is the one production runs.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SERVICE_ALLOCATOR_ENV } from '@aether/testing';

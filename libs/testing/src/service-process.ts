@@ -40,8 +40,9 @@ export interface ServiceProcess {
 /**
  * glibc malloc settings every service process starts with (deploy/Dockerfile and scripts/dev.sh
  * set the same): two arenas instead of one per thread that ever allocated (libuv's pool, V8's
- * workers), and a fixed trim threshold, so memory freed after a burst goes back to the system —
- * with the defaults, RSS stayed 1.3–1.4× idle a minute after a soak although the JS heap was back.
+ * workers), and a fixed trim threshold (no dynamic growth of it). They alone did not bring RSS
+ * back after a soak (still 1.25–1.37× idle for four services): free() returns only a heap's top.
+ * What did is the kit's malloc_trim after the idle collection (service-kit memory/native-heap.ts).
  */
 export const SERVICE_ALLOCATOR_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' } as const;
 
