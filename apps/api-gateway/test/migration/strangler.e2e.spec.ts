@@ -112,33 +112,42 @@ function rawGet(path: string): Promise<number> {
   });
 }
 
-/** POSTs `bytes` to the gateway, with a Content-Length or chunked; resolves to the status (0: connection cut). */
+/**
+ * POSTs `bytes` to the gateway, with a Content-Length or chunked; resolves to the status (0:
+ * connection cut). With a Content-Length the headers go first and the body only if no answer
+ * came within a second: a body announced over the limit must be refused from the headers alone,
+ * and a client still sending when the gateway answers and closes is reset by the kernel and may
+ * lose the answer (two CI runs under load saw status 0 that way).
+ */
 function rawPost(path: string, bytes: number, withLength: boolean): Promise<number> {
   return new Promise((resolve) => {
+    let answered = false;
     const req = httpRequest(`${gatewayA!.httpUrl}${path}`, {
       method: 'POST',
       agent: false,
       headers: { 'content-type': 'application/octet-stream', ...(withLength ? { 'content-length': String(bytes) } : {}) },
     });
-    // The status as soon as it arrives: after an early 413 the gateway closes the connection
-    // while this client may still be writing, and the reset that follows can end the response
-    // before its 'end' (seen under CI load; the status had been received).
     req.on('response', (res) => {
+      answered = true;
       resolve(res.statusCode ?? 0);
       res.resume();
       res.on('error', () => undefined);
+      if (withLength) req.destroy();
     });
     req.on('error', () => resolve(0));
     const chunk = Buffer.alloc(64 * 1024, 'b');
     let sent = 0;
     const write = () => {
-      while (sent < bytes) {
+      while (sent < bytes && !answered) {
         sent += chunk.length;
         if (!req.write(chunk)) return void req.once('drain', write);
       }
-      req.end();
+      if (!answered) req.end();
     };
-    write();
+    if (withLength) {
+      req.flushHeaders();
+      setTimeout(write, 1000);
+    } else write();
   });
 }
 
