@@ -172,7 +172,7 @@ async function main() {
           [model, chunks.map((c) => sha256(c.text)), chunkVectors.map((v) => `{${v.join(',')}}`)],
         );
         await m.query(
-          `UPDATE rag_collections SET document_count = document_count + $1, chunk_count = chunk_count + $2,
+          `UPDATE rag_collections SET keyword_generation = keyword_generation + 1, document_count = document_count + $1, chunk_count = chunk_count + $2,
              word_count = word_count + (SELECT coalesce(sum(word_count), 0) FROM rag_chunks WHERE document_id = ANY($3::uuid[])),
              exact_count = exact_count + $4
            WHERE name = 'scale'`,

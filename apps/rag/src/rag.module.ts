@@ -12,6 +12,7 @@ import { EMBEDDING_BACKENDS } from './embeddings/embedding-backend';
 import { EmbeddingService } from './embeddings/embedding.service';
 import { LocalEmbeddings } from './embeddings/local-embeddings';
 import { RagGrpcController } from './rag.grpc.controller';
+import { KeywordIndexCache } from './search/keyword-index-cache';
 import { SearchService } from './search/search.service';
 import { VectorGarbageCollector, VectorGarbageLoop } from './vectors/vector-garbage.collector';
 import { VectorStore } from './vectors/vector-store';
@@ -41,6 +42,7 @@ import { VectorStore } from './vectors/vector-store';
     CollectionsService,
     IngestService,
     DocumentsService,
+    KeywordIndexCache,
     SearchService,
     AnswerService,
   ],

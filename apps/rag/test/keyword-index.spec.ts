@@ -32,7 +32,8 @@ describe('rag keyword index', () => {
 
   beforeAll(async () => {
     await stores.start();
-    service = await startRag(stores, { RAG_KEYWORD_TERM_DEPTH: String(TERM_DEPTH), DATABASE_POOL_SIZE: '20' });
+    // The SQL ranker is what is tested here: the in-memory copy (keyword-memory-index.spec.ts) is off.
+    service = await startRag(stores, { RAG_KEYWORD_TERM_DEPTH: String(TERM_DEPTH), DATABASE_POOL_SIZE: '20', RAG_KEYWORD_MEMORY_POSTINGS: '0' });
     rag = ragClient(service.grpcPort!);
     md = (await stores.user('developer')).metadata();
     sql = service.get(DataSource);

@@ -75,6 +75,13 @@ export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
   @IsOptional() @Type(() => Number) @IsInt() @Min(50) @Max(1_000_000) RAG_KEYWORD_TERM_DEPTH = 2000;
 
   /**
+   * Postings of keyword indexes held in process memory, over all collections (about 6 bytes each
+   * plus ~150 bytes a chunk): a collection that fits is ranked by exhaustive BM25 over typed arrays,
+   * a copy checked against the search's snapshot, instead of by the bounded SQL ranker. 0: off.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000_000) RAG_KEYWORD_MEMORY_POSTINGS = 20_000_000;
+
+  /**
    * Cosine similarity a chunk found by vectors alone needs to count as relevant for an answer
    * (chunks sharing a query word always count). Below it for every chunk: "nothing relevant".
    */

@@ -55,7 +55,7 @@ export class DocumentsService {
       const removed = await this.ingest.removeVersion(m, rows[0].collection, rows[0].vector_space, doc.id, null);
       await m.query(`DELETE FROM rag_documents WHERE id = $1`, [doc.id]);
       await m.query(
-        `UPDATE rag_collections SET document_count = document_count - 1, chunk_count = chunk_count - $2, word_count = word_count - $3, exact_count = exact_count - $4 WHERE name = $1`,
+        `UPDATE rag_collections SET keyword_generation = keyword_generation + 1, document_count = document_count - 1, chunk_count = chunk_count - $2, word_count = word_count - $3, exact_count = exact_count - $4 WHERE name = $1`,
         [rows[0].collection, removed.chunks, removed.words, removed.exact],
       );
       await this.outbox.publish(m, DocumentDeletedEvent, { document: toDocumentMessage(rows[0]), collectionDeleted: false }, { subject: caller.userId });

@@ -118,7 +118,7 @@ export class IngestService {
         [id, version],
       );
       await m.query(
-        `UPDATE rag_collections SET document_count = document_count + $2, chunk_count = chunk_count + $3, word_count = word_count + $4, exact_count = exact_count + $5 WHERE name = $1`,
+        `UPDATE rag_collections SET keyword_generation = keyword_generation + 1, document_count = document_count + $2, chunk_count = chunk_count + $3, word_count = word_count + $4, exact_count = exact_count + $5 WHERE name = $1`,
         [req.collection, current ? 0 : 1, prepared.length - removed.chunks, Number(added[0].words) - removed.words, Number(added[0].exact) - removed.exact],
       );
       await this.outbox.publish(m, DocumentIngestedEvent, { document: toDocumentMessage(doc), replaced: !!current, durationMs: Date.now() - started }, { subject: caller.userId });

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Metadata } from '@grpc/grpc-js';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ragV1 } from '@aether/contracts';
-import { NotFoundError, Violations } from '@aether/service-kit';
+import { MetricsService, NotFoundError, Violations } from '@aether/service-kit';
+import type { Counter } from 'prom-client';
 import { CollectionsService, type CollectionRow } from '../collections/collections.service';
 import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
@@ -11,6 +12,8 @@ import { decodeFloat4Array } from '../vectors/float4-array';
 import { cosine, VectorStore } from '../vectors/vector-store';
 import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
 import { bm25TfSql, idfSql } from './bm25';
+import { KeywordIndexCache } from './keyword-index-cache';
+import type { KeywordPostings, TermKind } from './keyword-postings';
 import { fuse, parseWeights, rerankHead, type FusionConfig, type ListName, type VectorRole } from './rank-fusion';
 import { exactTokens, jaccard, normalisedWords, shingles } from './text-analysis';
 
@@ -64,6 +67,22 @@ interface ChunkRow {
   vector?: Buffer | null;
 }
 
+/** What a search's first statement reads in its snapshot: the query's terms and their statistics. */
+interface KeywordPrelude {
+  /** The collection's keyword generation (in-memory copies at it rank exactly this snapshot). */
+  generation: string;
+  chunkCount: number;
+  wordCount: number;
+  exactCount: number;
+  /** The query's stemmed words. */
+  words: string[];
+  /** Document frequency of each query term present, by kind + term ('w' + stem, 'x' + token). */
+  df: Map<string, number>;
+}
+
+/** Which keyword ranker a search may use: the in-memory copy when it is current (`auto`), or always SQL. */
+export type KeywordRanker = 'auto' | 'sql';
+
 /**
  * Hybrid retrieval: three ranked lists — vectors (Chroma, cosine), BM25 over stemmed words,
  * BM25 over exact identifier tokens — each filtered by the metadata conditions, fused by
@@ -75,14 +94,18 @@ interface ChunkRow {
 export class SearchService {
   private readonly fusion: FusionConfig;
   private readonly termDepth: number;
+  private readonly rankerSearches: Counter<'ranker'>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly collections: CollectionsService,
     private readonly embeddings: EmbeddingService,
     private readonly vectors: VectorStore,
+    private readonly keywordIndexes: KeywordIndexCache,
+    metrics: MetricsService,
     env: RagEnv,
   ) {
+    this.rankerSearches = metrics.counter('rag_keyword_ranker_searches_total', 'Searches with keyword or exact lists, by the ranker that made them (memory: the in-memory copy; sql).', ['ranker']);
     this.fusion = {
       weights: parseWeights(env.RAG_FUSION_WEIGHTS),
       k: env.RAG_FUSION_RRF_K,
@@ -94,8 +117,8 @@ export class SearchService {
     this.termDepth = env.RAG_KEYWORD_TERM_DEPTH;
   }
 
-  /** `fusion` and `termDepth` default to the configured ones (the evaluations pass others). */
-  async search(req: SearchQuery, caller?: Metadata, fusion: FusionConfig = this.fusion, termDepth = this.termDepth): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
+  /** `fusion`, `termDepth` and `ranker` default to the configured ones (the evaluations pass others). */
+  async search(req: SearchQuery, caller?: Metadata, fusion: FusionConfig = this.fusion, termDepth = this.termDepth, ranker: KeywordRanker = 'auto'): Promise<{ hits: SearchHit[]; collection: CollectionRow }> {
     const v = new Violations();
     const query = v.requiredText('query', req.query, 2000);
     const k = req.k || 5;
@@ -117,21 +140,26 @@ export class SearchService {
     let committing = false;
     try {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      // The first statement takes the snapshot (the query's stemmed words, when they are
-      // needed); Chroma is asked after it, while PostgreSQL ranks.
-      const words = want.includes('keyword') ? await this.stemmedWords(runner, query!) : (await runner.query('SELECT 1'), []);
+      // The first statement takes the snapshot (the query's stemmed words and their statistics,
+      // when they are needed); Chroma is asked after it, while PostgreSQL ranks.
+      const lexical = want.includes('keyword') || want.includes('exact');
+      const tokens = want.includes('exact') ? [...new Set(exactTokens(query!))] : [];
+      const prelude = lexical ? await this.prelude(runner, collection, query!, tokens) : (await runner.query('SELECT 1'), undefined);
       const vectorHits = queryVector ? this.vectors.query(collection.vector_space, queryVector, depth, conditions) : Promise.resolve([]);
       vectorHits.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
+      // The in-memory copy of the keyword index, if it is at this snapshot's generation (metadata
+      // filters are the SQL ranker's). Both lists are ranked with it before anything is awaited.
+      const memory = prelude && ranker === 'auto' && conditions.length === 0 ? this.keywordIndexes.lookup(collection.vector_space, collection.name, prelude.generation) : undefined;
+      if (prelude) this.rankerSearches.inc({ ranker: memory ? 'memory' : 'sql' });
       if (want.includes('keyword')) {
-        const keyword = await this.bm25(runner, 'w', collection, words, conditions, depth, termDepth);
+        const keyword = memory ? rankInMemory(memory, 'w', prelude!.words, prelude!, depth) : await this.bm25(runner, 'w', collection, prelude!.words, conditions, depth, termDepth);
         lists.keyword = keyword.map((r) => r.id);
         keyword.forEach((r) => bm25Scores.set(r.id, r.score));
       }
       if (want.includes('exact')) {
-        const tokens = [...new Set(exactTokens(query!))];
-        lists.exact = tokens.length ? (await this.bm25(runner, 'x', collection, tokens, conditions, depth, termDepth)).map((r) => r.id) : [];
+        lists.exact = !tokens.length ? [] : (memory ? rankInMemory(memory, 'x', tokens, prelude!, depth) : await this.bm25(runner, 'x', collection, tokens, conditions, depth, termDepth)).map((r) => r.id);
       }
       const similarity = new Map<string, number>();
       if (queryVector) {
@@ -139,7 +167,7 @@ export class SearchService {
         lists.vector = hits.map((h) => h.id);
         hits.forEach((h) => similarity.set(h.id, h.similarity));
       }
-      const lexical = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
+      const lexicalIds = new Set([...(lists.keyword ?? []), ...(lists.exact ?? [])]);
       let ranked =
         mode === 'hybrid'
           ? fuse(lists, fusion)
@@ -168,12 +196,12 @@ export class SearchService {
         hydrated -= ranked.length - live.length;
         ranked = rerankHead(live, bm25Scores, similarity, fusion);
       }
-      let hits = collapse(ranked, hydrated, rows, k, similarity, lexical);
+      let hits = collapse(ranked, hydrated, rows, k, similarity, lexicalIds);
       while (hits.length < k && hydrated < ranked.length) {
         const next = Math.min(ranked.length, Math.max(2 * hydrated, hydrated + 2 * k + 10));
         for (const [id, row] of await this.hydrate(runner, ranked.slice(hydrated, next).map((r) => r.id), conditions)) rows.set(id, row);
         hydrated = next;
-        hits = collapse(ranked, hydrated, rows, k, similarity, lexical);
+        hits = collapse(ranked, hydrated, rows, k, similarity, lexicalIds);
       }
       // Everything is read: the answer need not wait for the read-only transaction's end, and the
       // connection goes back to the pool once it has ended.
@@ -248,10 +276,31 @@ export class SearchService {
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   }
 
-  /** The query's words as the keyword index holds them: PostgreSQL's english stems, stop words dropped. */
-  private async stemmedWords(runner: QueryRunner, query: string): Promise<string[]> {
-    const [{ terms }]: { terms: string[] | null }[] = await runner.query(`SELECT array_agg(DISTINCT lexeme) AS terms FROM unnest(to_tsvector('english', $1::text))`, [query]);
-    return terms ?? [];
+  /**
+   * The query's words as the keyword index holds them (PostgreSQL's english stems, stop words
+   * dropped), the collection's keyword generation and statistics, and the document frequencies of
+   * those words and of the exact tokens — each one an index probe of rag_terms.
+   */
+  private async prelude(runner: QueryRunner, collection: CollectionRow, query: string, tokens: string[]): Promise<KeywordPrelude> {
+    const rows: { generation: string; chunk_count: number; word_count: string; exact_count: string; words: string[] | null; df: [TermKind, string, number][] | null }[] = await runner.query(
+      `WITH w AS (SELECT array_agg(DISTINCT lexeme) AS words FROM unnest(to_tsvector('english', $2::text)))
+       SELECT c.keyword_generation::text AS generation, c.chunk_count, c.word_count::text, c.exact_count::text, w.words,
+         (SELECT json_agg(json_build_array(t.kind, t.term, t.df)) FROM (
+            SELECT 'w'::"char" AS kind, u.term FROM unnest(w.words) AS u(term) UNION ALL SELECT 'x'::"char", u.term FROM unnest($3::text[]) AS u(term)
+          ) u CROSS JOIN LATERAL (SELECT t.kind, t.term, t.df FROM rag_terms t WHERE t.collection = c.name AND t.kind = u.kind AND t.term = u.term AND t.df > 0 LIMIT 1) t) AS df
+       FROM rag_collections c CROSS JOIN w WHERE c.name = $1`,
+      [collection.name, query, tokens],
+    );
+    if (!rows.length) throw new NotFoundError(`No collection named ${collection.name}`);
+    const r = rows[0];
+    return {
+      generation: r.generation,
+      chunkCount: r.chunk_count,
+      wordCount: Number(r.word_count),
+      exactCount: Number(r.exact_count),
+      words: r.words ?? [],
+      df: new Map((r.df ?? []).map(([kind, term, df]) => [kind + term, df])),
+    };
   }
 
   /**
@@ -273,6 +322,21 @@ export class SearchService {
     );
     return new Map(rows.map((r) => [r.id, r]));
   }
+}
+
+/**
+ * BM25 over every posting of the terms (any may match), from the in-memory copy, with the
+ * snapshot's statistics — the same formula as the SQL ranker's (bm25.ts), without its depth bound.
+ */
+function rankInMemory(index: KeywordPostings, kind: TermKind, terms: string[], prelude: KeywordPrelude, depth: number): { id: string; score: number }[] {
+  const n = Math.max(prelude.chunkCount, 1);
+  const averageLength = Math.max((kind === 'w' ? prelude.wordCount : prelude.exactCount) / n, 1);
+  const weighted = [];
+  for (const term of terms) {
+    const df = prelude.df.get(kind + term);
+    if (df) weighted.push({ term, idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)) });
+  }
+  return index.rank(kind, weighted, averageLength, depth);
 }
 
 /**

@@ -1,0 +1,247 @@
+import { BM25_B, BM25_K1 } from './bm25';
+
+export type TermKind = 'w' | 'x';
+
+/** A chunk as the in-memory keyword index holds it. */
+export interface IndexedChunk {
+  key: number;
+  id: string;
+  documentId: string;
+  /** Its length in stemmed words and in exact tokens (BM25's dl of each kind). */
+  wordCount: number;
+  exactCount: number;
+}
+
+/** One posting as PostgreSQL holds it (rag_postings). */
+export interface IndexedPosting {
+  kind: TermKind;
+  term: string;
+  chunkKey: number;
+  tf: number;
+}
+
+/** A query term with the BM25 weight the search's snapshot gives it (idf from rag_terms' df). */
+export interface WeightedTerm {
+  term: string;
+  idf: number;
+}
+
+class PostingList {
+  docs: Int32Array;
+  tfs: Uint16Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.docs = new Int32Array(Math.max(capacity, 1));
+    this.tfs = new Uint16Array(Math.max(capacity, 1));
+  }
+
+  push(doc: number, tf: number): void {
+    if (this.length === this.docs.length) {
+      const docs = new Int32Array(this.docs.length * 2);
+      docs.set(this.docs);
+      this.docs = docs;
+      const tfs = new Uint16Array(this.tfs.length * 2);
+      tfs.set(this.tfs);
+      this.tfs = tfs;
+    }
+    this.docs[this.length] = doc;
+    this.tfs[this.length++] = Math.min(tf, 0xffff);
+  }
+}
+
+/**
+ * The keyword index of one collection in process memory — every posting of every term, as typed
+ * arrays — so a search scores exhaustive BM25 in a loop over arrays instead of aggregating
+ * thousands of postings in SQL (the bounded SQL ranker stays for the cases this does not serve).
+ * It is a copy of PostgreSQL's index at one `generation` of the collection; the search uses it
+ * only when its snapshot shows that same generation, so what it ranks is what that snapshot holds.
+ *
+ * Chunks get dense numbers in load order; a replaced or deleted document's chunks are marked dead
+ * (their postings stay until the next full load), so applying a change costs only the new chunks.
+ */
+export class KeywordPostings {
+  generation = -1;
+  private readonly lists = new Map<string, PostingList>();
+  private ids: string[] = [];
+  private wordLength = new Int32Array(1024);
+  private exactLength = new Int32Array(1024);
+  private dead = new Uint8Array(1024);
+  private readonly denseOfKey = new Map<number, number>();
+  private readonly chunksOfDocument = new Map<string, { version: number; dense: number[] }>();
+  private postingCount = 0;
+  private deadCount = 0;
+  // Scratch space of one scoring pass, reused (scoring is synchronous: one pass at a time).
+  private scores = new Float64Array(0);
+  private stamp = new Uint32Array(0);
+  private pass = 0;
+  private touched = new Int32Array(0);
+
+  /** Postings held (dead chunks' included): what the memory budget counts. */
+  get postings(): number {
+    return this.postingCount;
+  }
+
+  /** Chunks held, live and dead. */
+  get chunks(): number {
+    return this.ids.length;
+  }
+
+  get deadChunks(): number {
+    return this.deadCount;
+  }
+
+  /** Versions of the documents it holds, to tell which changed. */
+  documentVersions(): Map<string, number> {
+    return new Map([...this.chunksOfDocument].map(([id, d]) => [id, d.version]));
+  }
+
+  /** Chunks held of one document (0 if none). */
+  chunksOf(documentId: string): number {
+    return this.chunksOfDocument.get(documentId)?.dense.length ?? 0;
+  }
+
+  /** Approximate bytes held (typed arrays, ids, maps). */
+  bytes(): number {
+    let bytes = 0;
+    for (const list of this.lists.values()) bytes += list.docs.byteLength + list.tfs.byteLength + 64;
+    return bytes + this.ids.length * 120 + this.wordLength.byteLength * 2 + this.dead.byteLength + this.scores.byteLength + this.stamp.byteLength + this.touched.byteLength;
+  }
+
+  /** Adds one document version's chunks (their postings follow), marking its previous chunks dead. */
+  addDocument(documentId: string, version: number, chunks: IndexedChunk[]): void {
+    this.removeDocument(documentId);
+    const dense: number[] = [];
+    for (const c of chunks) {
+      const d = this.ids.length;
+      this.ensureChunkCapacity(d + 1);
+      this.ids.push(c.id);
+      this.wordLength[d] = c.wordCount;
+      this.exactLength[d] = c.exactCount;
+      this.denseOfKey.set(c.key, d);
+      dense.push(d);
+    }
+    this.chunksOfDocument.set(documentId, { version, dense });
+  }
+
+  /** Appends postings of chunks already added, in any order; postings of other chunks are ignored. */
+  addPostings(postings: Iterable<IndexedPosting>): void {
+    for (const p of postings) this.addPosting(p.kind, p.term, p.chunkKey, p.tf);
+  }
+
+  /** Appends one posting; `sizeHint` sizes a new term's arrays (a full load knows the term's df). */
+  addPosting(kind: TermKind, term: string, chunkKey: number, tf: number, sizeHint = 4): void {
+    const d = this.denseOfKey.get(chunkKey);
+    if (d === undefined) return;
+    const name = kind + term;
+    let list = this.lists.get(name);
+    if (!list) this.lists.set(name, (list = new PostingList(sizeHint)));
+    list.push(d, tf);
+    this.postingCount++;
+  }
+
+  removeDocument(documentId: string): void {
+    const previous = this.chunksOfDocument.get(documentId);
+    if (!previous) return;
+    for (const d of previous.dense) {
+      if (!this.dead[d]) {
+        this.dead[d] = 1;
+        this.deadCount++;
+      }
+    }
+    this.chunksOfDocument.delete(documentId);
+  }
+
+  /**
+   * The `limit` best chunks by BM25 over these terms of one kind (any term may match, each
+   * weighted by its idf), best first, ties by chunk id — as the SQL ranker orders them.
+   * `chunkCount` and `averageLength` are the collection's statistics in the search's snapshot.
+   */
+  rank(kind: TermKind, terms: WeightedTerm[], averageLength: number, limit: number): { id: string; score: number }[] {
+    const n = this.ids.length;
+    if (this.scores.length < n) {
+      const size = Math.max(n, this.scores.length * 2);
+      this.scores = new Float64Array(size);
+      this.stamp = new Uint32Array(size);
+      this.touched = new Int32Array(size);
+    }
+    const { scores, stamp, touched, dead } = this;
+    if (++this.pass === 0xffffffff) {
+      stamp.fill(0);
+      this.pass = 1;
+    }
+    const pass = this.pass;
+    const lengths = kind === 'w' ? this.wordLength : this.exactLength;
+    const norm = BM25_K1 / averageLength;
+    const k1b = BM25_K1 * (1 - BM25_B);
+    let touchedCount = 0;
+    for (const { term, idf } of terms) {
+      const list = this.lists.get(kind + term);
+      if (!list) continue;
+      const { docs, tfs, length } = list;
+      const weight = idf * (BM25_K1 + 1);
+      for (let i = 0; i < length; i++) {
+        const d = docs[i];
+        if (dead[d]) continue;
+        const tf = tfs[i];
+        // tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl)), times idf
+        const w = (weight * tf) / (tf + k1b + BM25_B * norm * lengths[d]);
+        if (stamp[d] !== pass) {
+          stamp[d] = pass;
+          scores[d] = w;
+          touched[touchedCount++] = d;
+        } else scores[d] += w;
+      }
+    }
+    return this.best(touched, touchedCount, limit);
+  }
+
+  /** The `limit` best of the touched chunks: a bounded min-heap, worst at the root. */
+  private best(touched: Int32Array, count: number, limit: number): { id: string; score: number }[] {
+    const { scores, ids } = this;
+    const heap: number[] = [];
+    // a ranks below b: lower score, or the same score and a later id
+    const below = (a: number, b: number) => scores[a] < scores[b] || (scores[a] === scores[b] && ids[a] > ids[b]);
+    const siftDown = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && below(heap[l], heap[m])) m = l;
+        if (r < heap.length && below(heap[r], heap[m])) m = r;
+        if (m === i) return;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    };
+    for (let t = 0; t < count; t++) {
+      const d = touched[t];
+      if (heap.length < limit) {
+        heap.push(d);
+        for (let i = heap.length - 1; i > 0; ) {
+          const p = (i - 1) >> 1;
+          if (!below(heap[i], heap[p])) break;
+          [heap[i], heap[p]] = [heap[p], heap[i]];
+          i = p;
+        }
+      } else if (limit > 0 && below(heap[0], d)) {
+        heap[0] = d;
+        siftDown(0);
+      }
+    }
+    return heap.sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0)).map((d) => ({ id: ids[d], score: scores[d] }));
+  }
+
+  private ensureChunkCapacity(size: number): void {
+    if (size <= this.dead.length) return;
+    const capacity = Math.max(size, this.dead.length * 2);
+    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.wordLength = grow(this.wordLength, (n) => new Int32Array(n));
+    this.exactLength = grow(this.exactLength, (n) => new Int32Array(n));
+    this.dead = grow(this.dead, (n) => new Uint8Array(n));
+  }
+}
