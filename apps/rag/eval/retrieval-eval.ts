@@ -24,6 +24,7 @@ import { ragService } from '../src/service';
 import { CollectionsService } from '../src/collections/collections.service';
 import { IngestService, indexedText } from '../src/documents/ingest.service';
 import { EmbeddingService } from '../src/embeddings/embedding.service';
+import { KeywordIndexCache } from '../src/search/keyword-index-cache';
 import { SearchService } from '../src/search/search.service';
 import { DEFAULT_FUSION, RRF_K, fuse, parseWeights, rerankHead, type FusionConfig, type ListName, type VectorRole } from '../src/search/rank-fusion';
 import { VectorStore } from '../src/vectors/vector-store';
@@ -131,6 +132,11 @@ async function main() {
     mini.addAll(chunks.map((c) => ({ id: c.id, text: indexedText(c.title, { headingPath: c.heading_path, text: c.text }) })));
     const bm25 = QUESTIONS.map((q) => mini.search(q.question, { combineWith: 'OR' }).slice(0, 50).map((r) => String(r.id)));
 
+    // Every search below ranks from the in-memory copy of the keyword index (what serves once it
+    // is loaded); on this corpus it equals the SQL ranker's exhaustive BM25 (keyword-memory-index.spec).
+    const evalSpace: string = (await sql.query(`SELECT vector_space FROM rag_collections WHERE name = 'eval'`))[0].vector_space;
+    await service.get(KeywordIndexCache).warm(evalSpace, 'eval');
+
     const run = async (mode: string, fusion?: FusionConfig, only?: number[]) => {
       const out: string[][] = [];
       for (const i of only ?? QUESTIONS.map((_, j) => j)) out.push((await search.search({ collection: 'eval', query: QUESTIONS[i].question, k: 10, mode }, undefined, fusion)).hits.map((h) => h.chunkId));
@@ -150,7 +156,7 @@ async function main() {
     const lists: Partial<Record<ListName, string[]>>[] = [];
     const bm25ByQuestion: Map<string, number>[] = [];
     const cosineByQuestion: Map<string, number>[] = [];
-    const space: string = (await sql.query(`SELECT vector_space FROM rag_collections WHERE name = 'eval'`))[0].vector_space;
+    const space = evalSpace;
     const exactOnly: FusionConfig = { ...DEFAULT_FUSION, weights: { vector: 0, keyword: 0, exact: 1 } };
     for (const q of QUESTIONS) {
       const hits = async (mode: string, fusion?: FusionConfig) => (await search.search({ collection: 'eval', query: q.question, k: 50, mode }, undefined, fusion)).hits;

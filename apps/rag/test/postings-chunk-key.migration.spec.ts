@@ -2,11 +2,14 @@
 import { DataSource } from 'typeorm';
 import { createTempDatabase, type TempResource } from '@aether/testing';
 import { RAG_MIGRATIONS } from '../src/database/database.module';
+import { PostingsChunkKey1796400000000 } from '../src/migrations/1796400000000-postings-chunk-key';
 
 jest.setTimeout(60_000);
 
 describe('migration PostingsChunkKey1796400000000', () => {
   let db: TempResource;
+  // The migrations up to the one tested (later ones run on its result, not on the data it meets).
+  const at = RAG_MIGRATIONS.indexOf(PostingsChunkKey1796400000000);
   const open = (migrations: typeof RAG_MIGRATIONS) => new DataSource({ type: 'postgres', url: db.url, migrations, migrationsTableName: 'migrations' }).initialize();
 
   beforeAll(async () => {
@@ -15,7 +18,7 @@ describe('migration PostingsChunkKey1796400000000', () => {
   afterAll(() => db?.drop());
 
   it('moves every posting to its chunk key, keeps the cascade, and goes back', async () => {
-    const before = await open(RAG_MIGRATIONS.slice(0, -1));
+    const before = await open(RAG_MIGRATIONS.slice(0, at));
     await before.runMigrations();
     await before.query(`INSERT INTO rag_collections (name, embedding_model, vector_space) VALUES ('c', 'local/use-512', 'space-c')`);
     await before.query(`INSERT INTO rag_documents (id, collection, title, mime_type, content_hash, size_bytes, version, chunk_count) VALUES ('00000000-0000-4000-8000-000000000001', 'c', 'd', 'text/plain', 'h', 1, 1, 2)`);
@@ -30,7 +33,7 @@ describe('migration PostingsChunkKey1796400000000', () => {
     );
     await before.destroy();
 
-    const after = await open(RAG_MIGRATIONS);
+    const after = await open(RAG_MIGRATIONS.slice(0, at + 1));
     try {
       expect(await after.runMigrations()).toHaveLength(1);
       const rows = await after.query(`SELECT c.id, p.term, p.tf FROM rag_postings p JOIN rag_chunks c ON c.key = p.chunk_key ORDER BY c.id, p.term`);

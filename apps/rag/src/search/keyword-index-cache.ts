@@ -165,7 +165,7 @@ export class KeywordIndexCache implements OnModuleDestroy {
           entry.tooLargeUntil = Date.now() + TOO_LARGE_RECHECK_MS;
           return;
         }
-        entry.index = await this.readCollection(runner, entry.collection, generation);
+        entry.index = await this.readCollection(runner, entry.collection, generation, needed);
       }
       this.loads.inc({ kind });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -178,8 +178,8 @@ export class KeywordIndexCache implements OnModuleDestroy {
   }
 
   /** The whole collection: its current chunks, then its postings a page of terms at a time (in key order). */
-  private async readCollection(runner: QueryRunner, collection: string, generation: number): Promise<KeywordPostings> {
-    const index = new KeywordPostings();
+  private async readCollection(runner: QueryRunner, collection: string, generation: number, postings: number): Promise<KeywordPostings> {
+    const index = new KeywordPostings(postings);
     const chunkRows: ChunkRow[] = await runner.query(
       `SELECT c.key::text AS key, c.id, c.document_id, d.version, c.word_count, c.exact_count
        FROM rag_documents d JOIN rag_chunks c ON c.document_id = d.id AND c.version = d.version WHERE d.collection = $1`,

@@ -44,10 +44,24 @@ describe('KeywordPostings', () => {
     index.addPostings(chunks.flatMap((c) => [...c.tf].map(([term, tf]) => ({ kind: 'w' as const, term, chunkKey: c.key, tf }))));
   };
 
-  it('ranks exactly as BM25 over every posting, best first, ties by chunk id', () => {
-    const index = new KeywordPostings();
+  /** As a full load adds them: all chunks, then each term's postings in a row with the term's count. */
+  const fullLoad = (docs: ReturnType<typeof makeChunks>[]) => {
+    const byTerm = new Map<string, { key: number; tf: number }[]>();
+    for (const c of docs.flat()) for (const [term, tf] of c.tf) byTerm.set(term, [...(byTerm.get(term) ?? []), { key: c.key, tf }]);
+    const index = new KeywordPostings([...byTerm.values()].reduce((n, p) => n + p.length, 0));
+    for (const chunks of docs) index.addDocument(chunks[0].documentId, 1, chunks as IndexedChunk[]);
+    for (const [term, postings] of byTerm) for (const p of postings) index.addPosting('w', term, p.key, p.tf, postings.length);
+    return index;
+  };
+
+  it('ranks exactly as BM25 over every posting, best first, ties by chunk id — loaded whole, then added to', () => {
     const docs = Array.from({ length: 20 }, (_, d) => makeChunks(`doc${String(d).padStart(2, '0')}`, 25, d * 100));
-    docs.forEach((chunks, d) => load(index, `doc${String(d).padStart(2, '0')}`, 1, chunks));
+    // The first 12 documents as a full load puts them (shared arrays), the rest added after it (tails).
+    const index = fullLoad(docs.slice(0, 12));
+    const loaded = index.postings;
+    docs.slice(12).forEach((chunks, d) => load(index, `doc${String(d + 12).padStart(2, '0')}`, 1, chunks));
+    expect(loaded).toBeGreaterThan(0);
+    expect(index.postings).toBeGreaterThan(loaded);
     const all = docs.flat();
     const avgdl = all.reduce((a, c) => a + c.dl, 0) / all.length;
     for (const query of [['t0'], ['t0', 't1', 't5'], ['t39', 't2'], ['t10', 't11', 't12', 't13', 't0']]) {

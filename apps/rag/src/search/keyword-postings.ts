@@ -26,6 +26,7 @@ export interface WeightedTerm {
   idf: number;
 }
 
+/** Postings appended after a load (a term's tail). */
 class PostingList {
   docs: Int32Array;
   tfs: Uint16Array;
@@ -51,6 +52,18 @@ class PostingList {
 }
 
 /**
+ * A term's postings: a span of the shared arrays (filled by a full load, one term after another),
+ * then a tail for postings added later. One pair of arrays for all spans: hundreds of thousands of
+ * rare terms would otherwise cost two typed arrays each.
+ */
+interface TermPostings {
+  start: number;
+  capacity: number;
+  length: number;
+  tail?: PostingList;
+}
+
+/**
  * The keyword index of one collection in process memory — every posting of every term, as typed
  * arrays — so a search scores exhaustive BM25 in a loop over arrays instead of aggregating
  * thousands of postings in SQL (the bounded SQL ranker stays for the cases this does not serve).
@@ -62,7 +75,10 @@ class PostingList {
  */
 export class KeywordPostings {
   generation = -1;
-  private readonly lists = new Map<string, PostingList>();
+  private readonly terms = new Map<string, TermPostings>();
+  private readonly spanDocs: Int32Array;
+  private readonly spanTfs: Uint16Array;
+  private spanUsed = 0;
   private ids: string[] = [];
   private wordLength = new Int32Array(1024);
   private exactLength = new Int32Array(1024);
@@ -76,6 +92,12 @@ export class KeywordPostings {
   private stamp = new Uint32Array(0);
   private pass = 0;
   private touched = new Int32Array(0);
+
+  /** `postings`: how many a full load will add (sizes the shared arrays); later ones go to tails. */
+  constructor(postings = 0) {
+    this.spanDocs = new Int32Array(postings);
+    this.spanTfs = new Uint16Array(postings);
+  }
 
   /** Postings held (dead chunks' included): what the memory budget counts. */
   get postings(): number {
@@ -103,8 +125,8 @@ export class KeywordPostings {
 
   /** Approximate bytes held (typed arrays, ids, maps). */
   bytes(): number {
-    let bytes = 0;
-    for (const list of this.lists.values()) bytes += list.docs.byteLength + list.tfs.byteLength + 64;
+    let bytes = this.spanDocs.byteLength + this.spanTfs.byteLength;
+    for (const [term, t] of this.terms) bytes += 2 * term.length + 80 + (t.tail ? t.tail.docs.byteLength + t.tail.tfs.byteLength + 200 : 0);
     return bytes + this.ids.length * 120 + this.wordLength.byteLength * 2 + this.dead.byteLength + this.scores.byteLength + this.stamp.byteLength + this.touched.byteLength;
   }
 
@@ -129,14 +151,24 @@ export class KeywordPostings {
     for (const p of postings) this.addPosting(p.kind, p.term, p.chunkKey, p.tf);
   }
 
-  /** Appends one posting; `sizeHint` sizes a new term's arrays (a full load knows the term's df). */
-  addPosting(kind: TermKind, term: string, chunkKey: number, tf: number, sizeHint = 4): void {
+  /**
+   * Appends one posting. `count`: how many the term has in all, when a full load adds them in a
+   * row — a new term then gets a span of that size in the shared arrays if they have room.
+   */
+  addPosting(kind: TermKind, term: string, chunkKey: number, tf: number, count = 0): void {
     const d = this.denseOfKey.get(chunkKey);
     if (d === undefined) return;
     const name = kind + term;
-    let list = this.lists.get(name);
-    if (!list) this.lists.set(name, (list = new PostingList(sizeHint)));
-    list.push(d, tf);
+    let t = this.terms.get(name);
+    if (!t) {
+      const capacity = count > 0 && this.spanUsed + count <= this.spanDocs.length ? count : 0;
+      this.terms.set(name, (t = { start: this.spanUsed, capacity, length: 0 }));
+      this.spanUsed += capacity;
+    }
+    if (t.length < t.capacity && !t.tail) {
+      this.spanDocs[t.start + t.length] = d;
+      this.spanTfs[t.start + t.length++] = Math.min(tf, 0xffff);
+    } else (t.tail ??= new PostingList(4)).push(d, tf);
     this.postingCount++;
   }
 
@@ -175,22 +207,26 @@ export class KeywordPostings {
     const norm = BM25_K1 / averageLength;
     const k1b = BM25_K1 * (1 - BM25_B);
     let touchedCount = 0;
+    const lengthWeight = BM25_B * norm;
     for (const { term, idf } of terms) {
-      const list = this.lists.get(kind + term);
-      if (!list) continue;
-      const { docs, tfs, length } = list;
+      const t = this.terms.get(kind + term);
+      if (!t) continue;
       const weight = idf * (BM25_K1 + 1);
-      for (let i = 0; i < length; i++) {
-        const d = docs[i];
-        if (dead[d]) continue;
-        const tf = tfs[i];
-        // tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl)), times idf
-        const w = (weight * tf) / (tf + k1b + BM25_B * norm * lengths[d]);
-        if (stamp[d] !== pass) {
-          stamp[d] = pass;
-          scores[d] = w;
-          touched[touchedCount++] = d;
-        } else scores[d] += w;
+      const parts: [Int32Array, Uint16Array, number, number][] = [[this.spanDocs, this.spanTfs, t.start, t.start + t.length]];
+      if (t.tail) parts.push([t.tail.docs, t.tail.tfs, 0, t.tail.length]);
+      for (const [docs, tfs, from, to] of parts) {
+        for (let i = from; i < to; i++) {
+          const d = docs[i];
+          if (dead[d]) continue;
+          const tf = tfs[i];
+          // tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl)), times idf
+          const w = (weight * tf) / (tf + k1b + lengthWeight * lengths[d]);
+          if (stamp[d] !== pass) {
+            stamp[d] = pass;
+            scores[d] = w;
+            touched[touchedCount++] = d;
+          } else scores[d] += w;
+        }
       }
     }
     return this.best(touched, touchedCount, limit);
