@@ -108,6 +108,7 @@ export class KeywordIndexCache implements OnModuleDestroy {
     entry.tooLargeUntil = undefined;
     entry.refreshing = this.load(vectorSpace, entry)
       .catch((err: unknown) => {
+        if (this.closed) return; // the pool closed under it at shutdown
         this.loads.inc({ kind: 'failed' });
         // The SQL ranker serves meanwhile; the next search tries again.
         this.log.warn({ collection: entry.collection, err: err instanceof Error ? err.message : String(err) }, 'keyword index refresh failed');

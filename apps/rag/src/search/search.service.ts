@@ -161,6 +161,16 @@ export class SearchService {
       if (want.includes('exact')) {
         lists.exact = !tokens.length ? [] : (memory ? rankInMemory(memory, 'x', tokens, prelude!, depth) : await this.bm25(runner, 'x', collection, tokens, conditions, depth, termDepth)).map((r) => r.id);
       }
+      // Rows are read for the best-ranked ids only — enough for k results after stale ids and
+      // near-duplicates are dropped, in most searches — and for the next ones while k are not
+      // found (hydrating all ~100 fused ids' texts was 3 ms of a hybrid search at 100k chunks).
+      const rowsWanted = Math.max(fusion.rerankDepth + 10, 2 * k + 10);
+      const rerank = mode === 'hybrid' && !!queryVector && fusion.rerankDepth > 1 && fusion.similarityWeight > 0;
+      // While Chroma answers, the rows (and cached embeddings, for the re-rank) of the lexical
+      // lists' best are read: vectors only add chunks to those (or, with role fuse, lift some of
+      // their own), so the fused head is mostly these rows, and the rest is read after.
+      const early = mode === 'hybrid' && queryVector ? this.readLexicalHead(runner, lists, fusion, rowsWanted, conditions, rerank ? collection.embedding_model : undefined) : undefined;
+      early?.rows.catch(() => undefined); // awaited below
       const similarity = new Map<string, number>();
       if (queryVector) {
         const hits = await vectorHits;
@@ -172,17 +182,19 @@ export class SearchService {
         mode === 'hybrid'
           ? fuse(lists, fusion)
           : (lists[mode as ListName] ?? []).map((id) => ({ id, score: mode === 'vector' ? (similarity.get(id) ?? 0) : (bm25Scores.get(id) ?? 0) }));
-      const rerank = mode === 'hybrid' && queryVector && fusion.rerankDepth > 1 && fusion.similarityWeight > 0;
       // The re-rank only reorders the head; the similarities the vector list did not give come
       // with the rows, from the embedding cache (one statement instead of a Chroma read), and
       // from Chroma only for a chunk whose cached embedding is gone. Over-asking a little: ids
       // that turn out stale are ignored.
       const head = rerank ? ranked.slice(0, fusion.rerankDepth + 10).map((r) => r.id).filter((id) => !similarity.has(id)) : [];
-      // Rows are read for the best-ranked ids only — enough for k results after stale ids and
-      // near-duplicates are dropped, in most searches — and for the next ones while k are not
-      // found (hydrating all ~100 fused ids' texts was 3 ms of a hybrid search at 100k chunks).
-      let hydrated = Math.min(ranked.length, Math.max(fusion.rerankDepth + 10, 2 * k + 10));
-      const rows = await this.hydrate(runner, ranked.slice(0, hydrated).map((r) => r.id), conditions, head.length ? { model: collection.embedding_model, ids: head } : undefined);
+      let hydrated = Math.min(ranked.length, rowsWanted);
+      const asked = new Set(early?.ids ?? []);
+      const rows = early ? await early.rows : new Map<string, ChunkRow>();
+      const unread = ranked.slice(0, hydrated).map((r) => r.id).filter((id) => !asked.has(id));
+      const headUnread = head.filter((id) => !asked.has(id));
+      if (unread.length) {
+        for (const [id, row] of await this.hydrate(runner, unread, conditions, headUnread.length ? { model: collection.embedding_model, ids: headUnread } : undefined)) rows.set(id, row);
+      }
       if (rerank) {
         const uncached: string[] = [];
         for (const id of head) {
@@ -301,6 +313,15 @@ export class SearchService {
       words: r.words ?? [],
       df: new Map((r.df ?? []).map(([kind, term, df]) => [kind + term, df])),
     };
+  }
+
+  /**
+   * The rows of the best `count` ids of the lexical lists fused alone, with the cached embeddings
+   * of the first ones (the re-rank's head) when `model` is given.
+   */
+  private readLexicalHead(runner: QueryRunner, lists: Partial<Record<ListName, string[]>>, fusion: FusionConfig, count: number, conditions: MetadataCondition[], model?: string): { ids: string[]; rows: Promise<Map<string, ChunkRow>> } {
+    const ids = fuse({ keyword: lists.keyword, exact: lists.exact }, fusion).slice(0, count).map((r) => r.id);
+    return { ids, rows: this.hydrate(runner, ids, conditions, model ? { model, ids: ids.slice(0, fusion.rerankDepth + 10) } : undefined) };
   }
 
   /**
