@@ -147,7 +147,7 @@ async function main() {
     const rows: [string, Scores][] = [
       ['plain BM25 (minisearch, reference)', score(bm25, relevant, QUESTIONS)],
       ['vector (Chroma, USE-512)', score(vectorRuns, relevant, QUESTIONS)],
-      ['keyword (BM25 in PostgreSQL, stemmed)', score(keywordRuns, relevant, QUESTIONS)],
+      ['keyword (BM25 over PostgreSQL stems, ranked from the in-memory copy)', score(keywordRuns, relevant, QUESTIONS)],
     ];
 
     // Fusion grid, scored offline on each question's three lists (50 deep, as the service ranks

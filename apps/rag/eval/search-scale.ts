@@ -193,15 +193,11 @@ async function main() {
 
     // The in-memory copy of the keyword index: a full load, what it holds, what it costs.
     const cache = service.get(KeywordIndexCache);
-    global.gc?.();
-    const rssBefore = process.memoryUsage().rss;
     started = Date.now();
     const copy = await cache.warm(space, 'scale');
     if (!copy) throw new Error('the keyword index did not load into memory (RAG_KEYWORD_MEMORY_POSTINGS?)');
     const fullLoadMs = Date.now() - started;
-    global.gc?.();
-    const copyMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-    const held = { postings: copy.postings, chunks: copy.chunks, mib: copy.bytes() / 2 ** 20 };
+    const copied = { postings: copy.postings, chunks: copy.chunks, mib: copy.bytes() / 2 ** 20 };
 
     // 3. Search latency, query embedding cached (embedded once first), p50/p99 per mode.
     const queries = [...QUESTIONS.map((q) => q.question), ...identifiers];
@@ -282,7 +278,7 @@ ${runs.map((r) => row(r.name, ms[r.name])).join('\n')}
 | 20 chunks' embeddings for the hybrid re-rank: Chroma get (before) | ${pct(headMs.chroma, 50).toFixed(1)} | ${pct(headMs.chroma, 99).toFixed(1)} | ${headMs.chroma.length} |
 | the same from the embedding cache in PostgreSQL (binary array, what hybrid reads now) | ${pct(headMs.cache, 50).toFixed(1)} | ${pct(headMs.cache, 99).toFixed(1)} | ${headMs.cache.length} |
 
-keyword and hybrid are ranked from the in-memory copy of the keyword index (exhaustive BM25 over typed arrays, src/search/keyword-postings.ts): it holds ${held.postings.toLocaleString('en')} postings of ${held.chunks.toLocaleString('en')} chunks, about ${held.mib.toFixed(0)} MiB by its own count (RSS grew ${copyMiB.toFixed(0)} MiB), loaded whole in ${(fullLoadMs / 1000).toFixed(1)} s in the background; after one document changed, it caught up in ${changeMs} ms (${caughtUp === copy ? 'applied to the loaded copy: only that document was read' : 'by a full load'}). Its top 10 equals exhaustive BM25's for ${memoryIdentical} of ${queries.length} queries. The "SQL ranker" rows are what a search gets before the copy is current or with a metadata filter.
+keyword and hybrid are ranked from the in-memory copy of the keyword index (exhaustive BM25 over typed arrays, src/search/keyword-postings.ts): it holds ${copied.postings.toLocaleString('en')} postings of ${copied.chunks.toLocaleString('en')} chunks, ${copied.mib.toFixed(0)} MiB by its own count (its typed arrays, plus an estimate for ids and maps), loaded whole in ${(fullLoadMs / 1000).toFixed(1)} s in the background; after one document changed, it caught up in ${changeMs} ms (${caughtUp === copy ? 'applied to the loaded copy: only that document was read' : 'by a full load'}). Its top 10 equals exhaustive BM25's for ${memoryIdentical} of ${queries.length} queries. The "SQL ranker" rows are what a search gets before the copy is current or with a metadata filter.
 
 The bounded SQL keyword ranker (RAG_KEYWORD_TERM_DEPTH=${new RagEnv().RAG_KEYWORD_TERM_DEPTH} postings per term in impact order, candidates scored exactly) against exhaustive BM25 on the ${queries.length} queries: top-10 overlap ${((overlap / queries.length) * 100).toFixed(1)} %, the same top 10 in the same order for ${identical} of ${queries.length}.
 

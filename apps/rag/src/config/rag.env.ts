@@ -67,7 +67,9 @@ export class RagEnv extends PostgresEnv(AuthEnv(MessagingEnv(BaseEnv))) {
   @IsOptional() @Type(() => Number) @IsNumber() @Min(0) @Max(10) RAG_FUSION_SIMILARITY_WEIGHT = 0.2;
 
   /**
-   * The keyword ranker reads at most this many postings of each query term, the term's
+   * The SQL keyword ranker — a collection's first searches, those during a refresh of its
+   * in-memory copy, filtered ones, and every search of a collection over
+   * RAG_KEYWORD_MEMORY_POSTINGS — reads at most this many postings of each query term, the term's
    * highest-impact ones (BM25 term weight at indexing time), then scores those candidates exactly:
    * search time stays bounded by terms × depth however common a word is. The search-scale
    * evaluation measures how often this changes the top 10 against exhaustive BM25 at 100k chunks.
