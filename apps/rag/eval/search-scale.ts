@@ -129,32 +129,34 @@ async function main() {
     // Batches of 20 documents per transaction; a batch's vectors go to Chroma while the next is written.
     let pendingVectors: Promise<void> = Promise.resolve();
     for (let loaded = 0; loaded < CHUNKS; ) {
-      const batch: { docId: string; title: string; chunks: { id: string; docId: string; title: string; heading: string; text: string; ordinal: number }[] }[] = [];
+      const batch: { docId: string; title: string; shard: string; chunks: { id: string; docId: string; title: string; heading: string; text: string; ordinal: number }[] }[] = [];
       for (let d = 0; d < 20 && loaded < CHUNKS; d++) {
         const docId = randomUUID();
         const title = `doc-${loaded / CHUNKS_PER_DOC}`;
         const n = Math.min(CHUNKS_PER_DOC, CHUNKS - loaded);
         const chunks = Array.from({ length: n }, (_, i) => ({ id: `${docId}:1:${i}`, docId, title, heading: window(2, 5), text: window(40, 220), ordinal: i }));
-        batch.push({ docId, title, chunks });
+        // Metadata for the filtered searches: each document in one of four shards.
+        batch.push({ docId, title, shard: String((loaded / CHUNKS_PER_DOC) % 4), chunks });
         loaded += n;
       }
       const chunks = batch.flatMap((b) => b.chunks);
+      const shardOf = new Map(batch.map((b) => [b.docId, b.shard]));
       const chunkVectors = chunks.map(() => randomUnitVector(rand));
       const exact = chunks.map((c) => termFrequencies(exactTokens(`${c.title} > ${c.heading}\n\n${c.text}`)));
       const exactCount = exact.map((e) => [...e.values()].reduce((a, b) => a + b, 0));
       await sql.transaction(async (m) => {
         await m.query(
           `INSERT INTO rag_documents (id, collection, title, mime_type, metadata, content_hash, size_bytes, version, chunk_count)
-           SELECT t.id, 'scale', t.title, 'text/markdown', '{}', t.hash, t.size, 1, t.n FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[]) AS t(id, title, hash, size, n)`,
-          [batch.map((b) => b.docId), batch.map((b) => b.title), batch.map((b) => sha256(b.title)), batch.map((b) => b.chunks.reduce((a, c) => a + c.text.length, 0)), batch.map((b) => b.chunks.length)],
+           SELECT t.id, 'scale', t.title, 'text/markdown', jsonb_build_object('shard', t.shard), t.hash, t.size, 1, t.n FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[]) AS t(id, title, hash, size, n, shard)`,
+          [batch.map((b) => b.docId), batch.map((b) => b.title), batch.map((b) => sha256(b.title)), batch.map((b) => b.chunks.reduce((a, c) => a + c.text.length, 0)), batch.map((b) => b.chunks.length), batch.map((b) => b.shard)],
         );
         await m.query(
           `INSERT INTO rag_chunks (id, document_id, collection, version, ordinal, text, heading_path, start_offset, end_offset, content_hash, dedup_key, word_count, exact_count, metadata)
-           SELECT t.id, t.doc, 'scale', 1, t.ordinal, t.text, ARRAY[t.heading], 0, length(t.text), t.hash, t.dedup, 0, t.xc, '{}'
-           FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[]) AS t(id, doc, ordinal, text, heading, hash, dedup, xc)`,
+           SELECT t.id, t.doc, 'scale', 1, t.ordinal, t.text, ARRAY[t.heading], 0, length(t.text), t.hash, t.dedup, 0, t.xc, jsonb_build_object('shard', t.shard)
+           FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[]) AS t(id, doc, ordinal, text, heading, hash, dedup, xc, shard)`,
           [
             chunks.map((c) => c.id), chunks.map((c) => c.docId), chunks.map((c) => c.ordinal), chunks.map((c) => c.text), chunks.map((c) => c.heading),
-            chunks.map((c) => sha256(c.text)), chunks.map((c) => dedupKey(c.text)), exactCount,
+            chunks.map((c) => sha256(c.text)), chunks.map((c) => dedupKey(c.text)), exactCount, chunks.map((c) => shardOf.get(c.docId)!),
           ],
         );
         // The keyword index exactly as ingest writes it (postings with impacts, document frequencies).
@@ -181,7 +183,7 @@ async function main() {
         );
       });
       await pendingVectors;
-      pendingVectors = vectors.upsert(space, chunks.map((c, i) => ({ id: c.id, vector: chunkVectors[i], documentId: c.docId, metadata: {} })));
+      pendingVectors = vectors.upsert(space, chunks.map((c, i) => ({ id: c.id, vector: chunkVectors[i], documentId: c.docId, metadata: { shard: shardOf.get(c.docId)! } })));
       if (loaded % 10_000 === 0) console.error(`loaded ${loaded} chunks (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
     await pendingVectors;
@@ -211,14 +213,21 @@ async function main() {
     const modes = ['vector', 'keyword', 'hybrid'] as const;
     // keyword and hybrid twice: ranked from the in-memory copy (what serves once it is loaded), and
     // by the bounded SQL ranker (a first search, a search during a refresh, a filtered search).
-    const runs = [...modes.map((mode) => ({ name: mode as string, mode, ranker: 'auto' as const })), ...(['keyword', 'hybrid'] as const).map((mode) => ({ name: `${mode}, SQL ranker`, mode, ranker: 'sql' as const }))];
+    // And filtered to one shard of four (a metadata condition in every list).
+    const shard = { shard: '1' };
+    const runs: { name: string; mode: string; ranker: 'auto' | 'sql'; filter?: Record<string, string> }[] = [
+      ...modes.map((mode) => ({ name: mode as string, mode, ranker: 'auto' as const })),
+      ...(['keyword', 'hybrid'] as const).map((mode) => ({ name: `${mode}, SQL ranker`, mode, ranker: 'sql' as const })),
+      ...modes.map((mode) => ({ name: `${mode}, filtered to 1 shard of 4`, mode, ranker: 'auto' as const, filter: shard })),
+      { name: 'keyword, filtered, SQL ranker', mode: 'keyword', ranker: 'sql', filter: shard },
+    ];
     const ms: Record<string, number[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
-    for (const r of runs) for (const q of queries.slice(0, 10)) await search.search({ collection: 'scale', query: q, k: 10, mode: r.mode }, undefined, undefined, undefined, r.ranker); // warm-up
+    for (const r of runs) for (const q of queries.slice(0, 10)) await search.search({ collection: 'scale', query: q, k: 10, mode: r.mode, filter: r.filter }, undefined, undefined, undefined, r.ranker); // warm-up
     for (let rep = 0; rep < 5; rep++) {
       for (const r of runs) {
         for (const q of queries) {
           const t = process.hrtime.bigint();
-          await search.search({ collection: 'scale', query: q, k: 10, mode: r.mode }, undefined, undefined, undefined, r.ranker);
+          await search.search({ collection: 'scale', query: q, k: 10, mode: r.mode, filter: r.filter }, undefined, undefined, undefined, r.ranker);
           ms[r.name].push(Number(process.hrtime.bigint() - t) / 1e6);
         }
       }
@@ -278,7 +287,7 @@ ${runs.map((r) => row(r.name, ms[r.name])).join('\n')}
 | 20 chunks' embeddings for the hybrid re-rank: Chroma get (before) | ${pct(headMs.chroma, 50).toFixed(1)} | ${pct(headMs.chroma, 99).toFixed(1)} | ${headMs.chroma.length} |
 | the same from the embedding cache in PostgreSQL (binary array, what hybrid reads now) | ${pct(headMs.cache, 50).toFixed(1)} | ${pct(headMs.cache, 99).toFixed(1)} | ${headMs.cache.length} |
 
-keyword and hybrid are ranked from the in-memory copy of the keyword index (exhaustive BM25 over typed arrays, src/search/keyword-postings.ts): it holds ${copied.postings.toLocaleString('en')} postings of ${copied.chunks.toLocaleString('en')} chunks, ${copied.mib.toFixed(0)} MiB by its own count (its typed arrays, plus an estimate for ids and maps), loaded whole in ${(fullLoadMs / 1000).toFixed(1)} s in the background; after one document changed, it caught up in ${changeMs} ms (${caughtUp === copy ? 'applied to the loaded copy: only that document was read' : 'by a full load'}). Its top 10 equals exhaustive BM25's for ${memoryIdentical} of ${queries.length} queries. The "SQL ranker" rows are what a search gets before the copy is current or with a metadata filter.
+keyword and hybrid are ranked from the in-memory copy of the keyword index (exhaustive BM25 over typed arrays, src/search/keyword-postings.ts): it holds ${copied.postings.toLocaleString('en')} postings of ${copied.chunks.toLocaleString('en')} chunks, ${copied.mib.toFixed(0)} MiB by its own count (its typed arrays, plus an estimate for ids and maps), loaded whole in ${(fullLoadMs / 1000).toFixed(1)} s in the background; after one document changed, it caught up in ${changeMs} ms (${caughtUp === copy ? 'applied to the loaded copy: only that document was read' : 'by a full load'}). Its top 10 equals exhaustive BM25's for ${memoryIdentical} of ${queries.length} queries. The "SQL ranker" rows are what a search gets before the copy is current (or for a collection over RAG_KEYWORD_MEMORY_POSTINGS); the filtered rows test \`shard = 1\` (a quarter of the chunks) in every list.
 
 The bounded SQL keyword ranker (RAG_KEYWORD_TERM_DEPTH=${new RagEnv().RAG_KEYWORD_TERM_DEPTH} postings per term in impact order, candidates scored exactly) against exhaustive BM25 on the ${queries.length} queries: top-10 overlap ${((overlap / queries.length) * 100).toFixed(1)} %, the same top 10 in the same order for ${identical} of ${queries.length}.
 

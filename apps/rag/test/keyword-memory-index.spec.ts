@@ -1,7 +1,7 @@
 // The in-memory copy of the keyword index on real PostgreSQL, RabbitMQ and Chroma: it ranks as the
 // SQL ranker does (exhaustively), only at the generation the search's snapshot shows, follows
-// ingests and deletes by reading just the changed documents, and gives way to the SQL ranker for
-// filters, for a collection over the budget and for a re-created collection.
+// ingests and deletes by reading just the changed documents, filters as SQL does, and gives way
+// to the SQL ranker for a collection over the budget and for a re-created collection.
 import type { Metadata } from '@grpc/grpc-js';
 import { MetricsService } from '@aether/service-kit';
 import type { TestService } from '@aether/testing';
@@ -116,12 +116,31 @@ describe('rag in-memory keyword index', () => {
     expect(await rankedBy(async () => expect(await search('notes', 'wombat')).toEqual([]))).toEqual({ memory: 1, sql: 0 });
   });
 
-  it('leaves a filtered search to the SQL ranker, which applies the filter', async () => {
+  it('applies metadata filters in memory exactly as the SQL ranker does', async () => {
     await cache.warm(await space('notes'), 'notes');
-    let results: { title: string }[] = [];
-    expect(await rankedBy(async () => (results = await search('notes', 'platform team', 'keyword', { team: 'core' })))).toEqual({ memory: 0, sql: 1 });
-    expect(results.length).toBeGreaterThan(0);
-    expect(results.every((r) => r.title.endsWith('0'))).toBe(true);
+    const searcher = service.get(SearchService);
+    const filters: Record<string, string>[] = [{ team: 'core' }, { team: 'edge' }, { team: 'nobody' }, { region: 'eu' }];
+    for (const filter of filters) {
+      let results: { chunkId: string; title: string }[] = [];
+      expect(await rankedBy(async () => (results = await search('notes', 'platform team owner', 'keyword', filter)))).toEqual({ memory: 1, sql: 0 });
+      const reference = (await searcher.search({ collection: 'notes', query: 'platform team owner', k: 10, mode: 'keyword', filter }, undefined, undefined, EXHAUSTIVE, 'sql')).hits;
+      expect(results.map((r) => r.chunkId)).toEqual(reference.map((r) => r.chunkId));
+      if (filter.team === 'core') expect(results.length).toBeGreaterThan(0);
+      if (filter.team === 'core') expect(results.every((r) => r.title.endsWith('0'))).toBe(true);
+    }
+    // The filter is applied while ranking, not after: 30 better matches outside it fill the whole
+    // depth a k = 1 search ranks (24), and the one chunk inside it is still found.
+    await rag.call('CreateCollection', { name: 'crowd' }, md);
+    for (let i = 0; i < 30; i++) await ingest('crowd', `loud-${i}`, `Crowd marker ${i}: crowd, crowd, crowd marker.`, { team: 'edge' });
+    await ingest('crowd', 'quiet', 'A crowd marker of the core team, with a longer sentence around it so it ranks below the others.', { team: 'core' });
+    await cache.warm(await space('crowd'), 'crowd');
+    let found: { title: string }[] = [];
+    const crowd = await rankedBy(async () => (found = (await rag.call<{ results: { title: string }[] }>('Search', { collection: 'crowd', query: 'crowd marker', k: 1, mode: 'keyword', filter: { team: 'core' } }, md)).results));
+    expect(crowd).toEqual({ memory: 1, sql: 0 });
+    expect(found.map((r) => r.title)).toEqual(['quiet']);
+    // Any of several values, in hybrid too.
+    const either = await rag.call<{ results: { title: string }[] }>('Search', { collection: 'notes', query: 'quota tenant', k: 10, mode: 'hybrid', filters: [{ key: 'team', values: ['core', 'edge'] }] }, md);
+    expect(either.results.length).toBeGreaterThan(0);
   });
 
   it('does not take a re-created collection of the same name for the old one', async () => {

@@ -182,7 +182,7 @@ export class KeywordIndexCache implements OnModuleDestroy {
   private async readCollection(runner: QueryRunner, collection: string, generation: number, postings: number): Promise<KeywordPostings> {
     const index = new KeywordPostings(postings);
     const chunkRows: ChunkRow[] = await runner.query(
-      `SELECT c.key::text AS key, c.id, c.document_id, d.version, c.word_count, c.exact_count
+      `SELECT c.key::text AS key, c.id, c.document_id, d.version, c.word_count, c.exact_count, c.metadata
        FROM rag_documents d JOIN rag_chunks c ON c.document_id = d.id AND c.version = d.version WHERE d.collection = $1`,
       [collection],
     );
@@ -207,7 +207,7 @@ export class KeywordIndexCache implements OnModuleDestroy {
   private async readDocuments(runner: QueryRunner, documentIds: string[]): Promise<{ chunks: (IndexedChunk & { version: number })[]; postings: { kind: TermKind; term: string; chunkKey: number; tf: number }[] }> {
     if (documentIds.length === 0) return { chunks: [], postings: [] };
     const chunkRows: ChunkRow[] = await runner.query(
-      `SELECT c.key::text AS key, c.id, c.document_id, d.version, c.word_count, c.exact_count
+      `SELECT c.key::text AS key, c.id, c.document_id, d.version, c.word_count, c.exact_count, c.metadata
        FROM rag_documents d JOIN rag_chunks c ON c.document_id = d.id AND c.version = d.version WHERE d.id = ANY($1::uuid[])`,
       [documentIds],
     );
@@ -244,6 +244,7 @@ interface ChunkRow {
   version: number;
   word_count: number;
   exact_count: number;
+  metadata: Record<string, string> | null;
 }
 
 const toChunk = (r: ChunkRow): IndexedChunk & { version: number } => ({
@@ -253,6 +254,7 @@ const toChunk = (r: ChunkRow): IndexedChunk & { version: number } => ({
   version: r.version,
   wordCount: r.word_count,
   exactCount: r.exact_count,
+  metadata: r.metadata ?? {},
 });
 
 function groupByDocument(chunks: (IndexedChunk & { version: number })[]): Map<string, { version: number; chunks: IndexedChunk[] }> {

@@ -37,7 +37,7 @@ describe('KeywordPostings', () => {
         tf.set(term, (tf.get(term) ?? 0) + 1);
       }
       const dl = [...tf.values()].reduce((a, b) => a + b, 0);
-      return { key: firstKey + i, id: `${documentId}:1:${i}`, documentId, wordCount: dl, exactCount: 1, tf, dl };
+      return { key: firstKey + i, id: `${documentId}:1:${i}`, documentId, wordCount: dl, exactCount: 1, metadata: { team: documentId.endsWith('1') ? 'core' : 'edge' } as Record<string, string>, tf, dl };
     });
   const load = (index: KeywordPostings, documentId: string, version: number, chunks: ReturnType<typeof makeChunks>) => {
     index.addDocument(documentId, version, chunks as IndexedChunk[]);
@@ -76,9 +76,25 @@ describe('KeywordPostings', () => {
     expect(index.rank('x', [{ term: 't0', idf: 1 }], avgdl, 10)).toEqual([]);
   });
 
+  it('ranks only the chunks whose metadata passes every condition', () => {
+    const docs = Array.from({ length: 12 }, (_, d) => makeChunks(`doc${d}`, 10, d * 100));
+    const index = fullLoad(docs);
+    const all = docs.flat();
+    const avgdl = all.reduce((a, c) => a + c.dl, 0) / all.length;
+    const terms = [{ term: 't0', idf: 1 }, { term: 't3', idf: 2 }];
+    const core = index.rank('w', terms, avgdl, 1000, index.allowed([{ key: 'team', values: ['core'] }]));
+    const want = referenceRank(all.filter((c) => c.metadata.team === 'core'), terms, avgdl, 1000);
+    expect(core.map((r) => r.id)).toEqual(want.map((r) => r.id));
+    expect(core.length).toBeGreaterThan(0);
+    // Several values: any of them; several conditions: all of them; an absent key matches nothing.
+    expect(index.rank('w', terms, avgdl, 1000, index.allowed([{ key: 'team', values: ['core', 'edge'] }]))).toEqual(index.rank('w', terms, avgdl, 1000));
+    expect(index.rank('w', terms, avgdl, 1000, index.allowed([{ key: 'team', values: ['core'] }, { key: 'team', values: ['edge'] }]))).toEqual([]);
+    expect(index.rank('w', terms, avgdl, 1000, index.allowed([{ key: 'region', values: ['eu'] }]))).toEqual([]);
+  });
+
   it('breaks equal scores by chunk id, as the SQL ranker orders them', () => {
     const index = new KeywordPostings();
-    const same = ['c', 'a', 'b'].map((id, i) => ({ key: i + 1, id, documentId: 'd', wordCount: 4, exactCount: 0 }));
+    const same = ['c', 'a', 'b'].map((id, i) => ({ key: i + 1, id, documentId: 'd', wordCount: 4, exactCount: 0, metadata: {} }));
     index.addDocument('d', 1, same);
     same.forEach((c) => index.addPosting('w', 'x', c.key, 2));
     expect(index.rank('w', [{ term: 'x', idf: 1 }], 4, 2).map((r) => r.id)).toEqual(['a', 'b']);
@@ -115,8 +131,8 @@ describe('KeywordPostings', () => {
   it("reads string_agg's key:tf list without splitting it", () => {
     const index = new KeywordPostings();
     index.addDocument('d', 1, [
-      { key: 12, id: 'a', documentId: 'd', wordCount: 10, exactCount: 0 },
-      { key: 3456789, id: 'b', documentId: 'd', wordCount: 10, exactCount: 0 },
+      { key: 12, id: 'a', documentId: 'd', wordCount: 10, exactCount: 0, metadata: {} },
+      { key: 3456789, id: 'b', documentId: 'd', wordCount: 10, exactCount: 0, metadata: {} },
     ]);
     parsePostings(index, 'w', 'term', 3, '12:3,3456789:11,999:1'); // 999 is not held: ignored
     expect(index.postings).toBe(2);

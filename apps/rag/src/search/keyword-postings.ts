@@ -10,6 +10,14 @@ export interface IndexedChunk {
   /** Its length in stemmed words and in exact tokens (BM25's dl of each kind). */
   wordCount: number;
   exactCount: number;
+  /** Its metadata (the document's), which search filters test. */
+  metadata: Record<string, string>;
+}
+
+/** A search filter on chunk metadata: the value of `key` is one of `values` (metadata-filter.ts). */
+export interface MetadataTest {
+  key: string;
+  values: string[];
 }
 
 /** One posting as PostgreSQL holds it (rag_postings). */
@@ -83,6 +91,9 @@ export class KeywordPostings {
   private wordLength = new Int32Array(1024);
   private exactLength = new Int32Array(1024);
   private dead = new Uint8Array(1024);
+  /** Each chunk's metadata, one shared object per distinct value (documents mostly share a few). */
+  private metadata: Record<string, string>[] = [];
+  private readonly distinctMetadata = new Map<string, Record<string, string>>();
   private readonly denseOfKey = new Map<number, number>();
   private readonly chunksOfDocument = new Map<string, { version: number; dense: number[] }>();
   private postingCount = 0;
@@ -138,6 +149,10 @@ export class KeywordPostings {
       const d = this.ids.length;
       this.ensureChunkCapacity(d + 1);
       this.ids.push(c.id);
+      const json = JSON.stringify(c.metadata ?? {});
+      let shared = this.distinctMetadata.get(json);
+      if (!shared) this.distinctMetadata.set(json, (shared = c.metadata ?? {}));
+      this.metadata.push(shared);
       this.wordLength[d] = c.wordCount;
       this.exactLength[d] = c.exactCount;
       this.denseOfKey.set(c.key, d);
@@ -185,11 +200,32 @@ export class KeywordPostings {
   }
 
   /**
+   * Which chunks satisfy every condition (a value of `key` among `values`, as the SQL ranker's
+   * `metadata ->> key = ANY(values)`): 1 per allowed chunk, for `rank`. Each distinct metadata
+   * object is tested once.
+   */
+  allowed(conditions: MetadataTest[]): Uint8Array {
+    const verdicts = new Map<Record<string, string>, number>();
+    const out = new Uint8Array(this.ids.length);
+    for (let d = 0; d < this.ids.length; d++) {
+      const m = this.metadata[d];
+      let verdict = verdicts.get(m);
+      if (verdict === undefined) {
+        verdict = conditions.every((c) => typeof m[c.key] === 'string' && c.values.includes(m[c.key])) ? 1 : 0;
+        verdicts.set(m, verdict);
+      }
+      out[d] = verdict;
+    }
+    return out;
+  }
+
+  /**
    * The `limit` best chunks by BM25 over these terms of one kind (any term may match, each
    * weighted by its idf), best first, ties by chunk id — as the SQL ranker orders them.
-   * `chunkCount` and `averageLength` are the collection's statistics in the search's snapshot.
+   * `averageLength` is the collection's in the search's snapshot; `allowed` (from `allowed()`)
+   * restricts the chunks ranked.
    */
-  rank(kind: TermKind, terms: WeightedTerm[], averageLength: number, limit: number): { id: string; score: number }[] {
+  rank(kind: TermKind, terms: WeightedTerm[], averageLength: number, limit: number, allowed?: Uint8Array): { id: string; score: number }[] {
     const n = this.ids.length;
     if (this.scores.length < n) {
       const size = Math.max(n, this.scores.length * 2);
@@ -217,7 +253,7 @@ export class KeywordPostings {
       for (const [docs, tfs, from, to] of parts) {
         for (let i = from; i < to; i++) {
           const d = docs[i];
-          if (dead[d]) continue;
+          if (dead[d] || (allowed && !allowed[d])) continue;
           const tf = tfs[i];
           // tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl)), times idf
           const w = (weight * tf) / (tf + k1b + lengthWeight * lengths[d]);

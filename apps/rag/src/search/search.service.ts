@@ -149,17 +149,18 @@ export class SearchService {
       vectorHits.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
-      // The in-memory copy of the keyword index, if it is at this snapshot's generation (metadata
-      // filters are the SQL ranker's). Both lists are ranked with it before anything is awaited.
-      const memory = prelude && ranker === 'auto' && conditions.length === 0 ? this.keywordIndexes.lookup(collection.vector_space, collection.name, prelude.generation) : undefined;
+      // The in-memory copy of the keyword index, if it is at this snapshot's generation. Both lists
+      // are ranked with it (and its metadata filter) before anything is awaited.
+      const memory = prelude && ranker === 'auto' ? this.keywordIndexes.lookup(collection.vector_space, collection.name, prelude.generation) : undefined;
+      const allowed = memory && conditions.length ? memory.allowed(conditions) : undefined;
       if (prelude) this.rankerSearches.inc({ ranker: memory ? 'memory' : 'sql' });
       if (want.includes('keyword')) {
-        const keyword = memory ? rankInMemory(memory, 'w', prelude!.words, prelude!, depth) : await this.bm25(runner, 'w', collection, prelude!.words, conditions, depth, termDepth);
+        const keyword = memory ? rankInMemory(memory, 'w', prelude!.words, prelude!, depth, allowed) : await this.bm25(runner, 'w', collection, prelude!.words, conditions, depth, termDepth);
         lists.keyword = keyword.map((r) => r.id);
         keyword.forEach((r) => bm25Scores.set(r.id, r.score));
       }
       if (want.includes('exact')) {
-        lists.exact = !tokens.length ? [] : (memory ? rankInMemory(memory, 'x', tokens, prelude!, depth) : await this.bm25(runner, 'x', collection, tokens, conditions, depth, termDepth)).map((r) => r.id);
+        lists.exact = !tokens.length ? [] : (memory ? rankInMemory(memory, 'x', tokens, prelude!, depth, allowed) : await this.bm25(runner, 'x', collection, tokens, conditions, depth, termDepth)).map((r) => r.id);
       }
       // Rows are read for the best-ranked ids only — enough for k results after stale ids and
       // near-duplicates are dropped, in most searches — and for the next ones while k are not
@@ -349,7 +350,7 @@ export class SearchService {
  * BM25 over every posting of the terms (any may match), from the in-memory copy, with the
  * snapshot's statistics — the same formula as the SQL ranker's (bm25.ts), without its depth bound.
  */
-function rankInMemory(index: KeywordPostings, kind: TermKind, terms: string[], prelude: KeywordPrelude, depth: number): { id: string; score: number }[] {
+function rankInMemory(index: KeywordPostings, kind: TermKind, terms: string[], prelude: KeywordPrelude, depth: number, allowed?: Uint8Array): { id: string; score: number }[] {
   const n = Math.max(prelude.chunkCount, 1);
   const averageLength = Math.max((kind === 'w' ? prelude.wordCount : prelude.exactCount) / n, 1);
   const weighted = [];
@@ -357,7 +358,7 @@ function rankInMemory(index: KeywordPostings, kind: TermKind, terms: string[], p
     const df = prelude.df.get(kind + term);
     if (df) weighted.push({ term, idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)) });
   }
-  return index.rank(kind, weighted, averageLength, depth);
+  return index.rank(kind, weighted, averageLength, depth, allowed);
 }
 
 /**
