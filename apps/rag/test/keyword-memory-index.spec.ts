@@ -8,6 +8,7 @@ import type { TestService } from '@aether/testing';
 import { DataSource } from 'typeorm';
 import { KeywordIndexCache } from '../src/search/keyword-index-cache';
 import { SearchService } from '../src/search/search.service';
+import { VectorStore } from '../src/vectors/vector-store';
 import { RagStores, ragClient, startRag } from './support/rag-app';
 
 jest.setTimeout(180_000);
@@ -138,6 +139,22 @@ describe('rag in-memory keyword index', () => {
     const crowd = await rankedBy(async () => (found = (await rag.call<{ results: { title: string }[] }>('Search', { collection: 'crowd', query: 'crowd marker', k: 1, mode: 'keyword', filter: { team: 'core' } }, md)).results));
     expect(crowd).toEqual({ memory: 1, sql: 0 });
     expect(found.map((r) => r.title)).toEqual(['quiet']);
+    // A filtered vector search: Chroma asked unfiltered for more, the copy's mask filtering them —
+    // the same chunks as Chroma's own (slow) filter gives.
+    const vectors = service.get(VectorStore);
+    const query = jest.spyOn(vectors, 'query');
+    try {
+      const edge = { team: 'edge' };
+      const viaMask = (await searcher.search({ collection: 'notes', query: 'the scheduler restarts workers', k: 10, mode: 'vector', filter: edge })).hits;
+      expect(query.mock.calls.at(-1)![3]).toEqual([]); // unfiltered in Chroma
+      const viaChroma = (await searcher.search({ collection: 'notes', query: 'the scheduler restarts workers', k: 10, mode: 'vector', filter: edge }, undefined, undefined, undefined, 'sql')).hits;
+      expect(query.mock.calls.at(-1)![3]).toEqual([{ key: 'team', values: ['edge'] }]);
+      expect(viaMask.length).toBe(10);
+      expect(viaMask.map((h) => h.chunkId)).toEqual(viaChroma.map((h) => h.chunkId));
+      expect(viaMask.every((h) => h.metadata.team === 'edge')).toBe(true);
+    } finally {
+      query.mockRestore();
+    }
     // Any of several values, in hybrid too.
     const either = await rag.call<{ results: { title: string }[] }>('Search', { collection: 'notes', query: 'quota tenant', k: 10, mode: 'hybrid', filters: [{ key: 'team', values: ['core', 'edge'] }] }, md);
     expect(either.results.length).toBeGreaterThan(0);

@@ -92,6 +92,20 @@ describe('KeywordPostings', () => {
     expect(index.rank('w', terms, avgdl, 1000, index.allowed([{ key: 'region', values: ['eu'] }]))).toEqual([]);
   });
 
+  it("keeps a mask to the moment it was taken: chunks added later are outside, chunks killed later inside", () => {
+    const index = new KeywordPostings();
+    const chunk = (key: number, id: string, documentId: string, team: string) => ({ key, id, documentId, wordCount: 2, exactCount: 0, metadata: { team } });
+    index.addDocument('a', 1, [chunk(1, 'a:1:0', 'a', 'core'), chunk(2, 'a:1:1', 'a', 'edge')]);
+    index.addDocument('b', 1, [chunk(3, 'b:1:0', 'b', 'core')]);
+    const core = index.allowed([{ key: 'team', values: ['core'] }]);
+    expect(core.count).toBe(2);
+    index.addDocument('a', 2, [chunk(4, 'a:2:0', 'a', 'core')]); // a:1:* dead now, a:2:0 new
+    expect(index.allowedIds(core, ['a:2:0', 'a:1:0', 'a:1:1', 'b:1:0', 'unknown'])).toEqual(['a:1:0', 'b:1:0']);
+    expect(index.allowed([{ key: 'team', values: ['core'] }]).count).toBe(2); // b:1:0 and a:2:0
+    expect(index.allowedIds(index.allowed([{ key: 'team', values: ['core'] }]), ['a:2:0', 'a:1:0', 'b:1:0'])).toEqual(['a:2:0', 'b:1:0']);
+    expect(index.liveChunks).toBe(2);
+  });
+
   it('breaks equal scores by chunk id, as the SQL ranker orders them', () => {
     const index = new KeywordPostings();
     const same = ['c', 'a', 'b'].map((id, i) => ({ key: i + 1, id, documentId: 'd', wordCount: 4, exactCount: 0, metadata: {} }));

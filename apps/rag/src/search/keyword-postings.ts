@@ -14,6 +14,12 @@ export interface IndexedChunk {
   metadata: Record<string, string>;
 }
 
+/** The chunks a filter lets through, at one moment (KeywordPostings.allowed). */
+export interface ChunkMask {
+  mask: Uint8Array;
+  count: number;
+}
+
 /** A search filter on chunk metadata: the value of `key` is one of `values` (metadata-filter.ts). */
 export interface MetadataTest {
   key: string;
@@ -91,10 +97,13 @@ export class KeywordPostings {
   private wordLength = new Int32Array(1024);
   private exactLength = new Int32Array(1024);
   private dead = new Uint8Array(1024);
-  /** Each chunk's metadata, one shared object per distinct value (documents mostly share a few). */
-  private metadata: Record<string, string>[] = [];
-  private readonly distinctMetadata = new Map<string, Record<string, string>>();
+  /** Each chunk's metadata as an index into `distinctMetadata` (documents mostly share a few values). */
+  private metadataOf = new Int32Array(1024);
+  private readonly distinctMetadata: Record<string, string>[] = [];
+  private readonly metadataIndex = new Map<string, number>();
   private readonly denseOfKey = new Map<number, number>();
+  /** Chunk id → dense number, dead chunks' too (numbers are never reused). */
+  private readonly denseOfId = new Map<string, number>();
   private readonly chunksOfDocument = new Map<string, { version: number; dense: number[] }>();
   private postingCount = 0;
   private deadCount = 0;
@@ -149,10 +158,14 @@ export class KeywordPostings {
       const d = this.ids.length;
       this.ensureChunkCapacity(d + 1);
       this.ids.push(c.id);
+      this.denseOfId.set(c.id, d);
       const json = JSON.stringify(c.metadata ?? {});
-      let shared = this.distinctMetadata.get(json);
-      if (!shared) this.distinctMetadata.set(json, (shared = c.metadata ?? {}));
-      this.metadata.push(shared);
+      let m = this.metadataIndex.get(json);
+      if (m === undefined) {
+        m = this.distinctMetadata.push(c.metadata ?? {}) - 1;
+        this.metadataIndex.set(json, m);
+      }
+      this.metadataOf[d] = m;
       this.wordLength[d] = c.wordCount;
       this.exactLength[d] = c.exactCount;
       this.denseOfKey.set(c.key, d);
@@ -199,24 +212,38 @@ export class KeywordPostings {
     this.chunksOfDocument.delete(documentId);
   }
 
+  /** Live chunks (held, not dead). */
+  get liveChunks(): number {
+    return this.ids.length - this.deadCount;
+  }
+
   /**
-   * Which chunks satisfy every condition (a value of `key` among `values`, as the SQL ranker's
-   * `metadata ->> key = ANY(values)`): 1 per allowed chunk, for `rank`. Each distinct metadata
-   * object is tested once.
+   * The live chunks that satisfy every condition (a value of `key` among `values`, as the SQL
+   * ranker's `metadata ->> key = ANY(values)`), as a mask for `rank` and `allowedIds`, and how
+   * many. Each distinct metadata value is tested once. The mask is this moment's view: chunks
+   * added later are outside it, chunks marked dead later stay in it.
    */
-  allowed(conditions: MetadataTest[]): Uint8Array {
-    const verdicts = new Map<Record<string, string>, number>();
-    const out = new Uint8Array(this.ids.length);
-    for (let d = 0; d < this.ids.length; d++) {
-      const m = this.metadata[d];
-      let verdict = verdicts.get(m);
-      if (verdict === undefined) {
-        verdict = conditions.every((c) => typeof m[c.key] === 'string' && c.values.includes(m[c.key])) ? 1 : 0;
-        verdicts.set(m, verdict);
+  allowed(conditions: MetadataTest[]): ChunkMask {
+    const verdicts = new Uint8Array(this.distinctMetadata.length);
+    this.distinctMetadata.forEach((m, i) => (verdicts[i] = conditions.every((c) => typeof m[c.key] === 'string' && c.values.includes(m[c.key])) ? 1 : 0));
+    const mask = new Uint8Array(this.ids.length);
+    let count = 0;
+    const { metadataOf, dead } = this;
+    for (let d = 0; d < mask.length; d++) {
+      if (!dead[d] && verdicts[metadataOf[d]]) {
+        mask[d] = 1;
+        count++;
       }
-      out[d] = verdict;
     }
-    return out;
+    return { mask, count };
+  }
+
+  /** Those of `ids` inside the mask, in order (ids it does not hold are outside). */
+  allowedIds(allowed: ChunkMask, ids: string[]): string[] {
+    return ids.filter((id) => {
+      const d = this.denseOfId.get(id);
+      return d !== undefined && allowed.mask[d] === 1;
+    });
   }
 
   /**
@@ -225,7 +252,7 @@ export class KeywordPostings {
    * `averageLength` is the collection's in the search's snapshot; `allowed` (from `allowed()`)
    * restricts the chunks ranked.
    */
-  rank(kind: TermKind, terms: WeightedTerm[], averageLength: number, limit: number, allowed?: Uint8Array): { id: string; score: number }[] {
+  rank(kind: TermKind, terms: WeightedTerm[], averageLength: number, limit: number, allowed?: ChunkMask): { id: string; score: number }[] {
     const n = this.ids.length;
     if (this.scores.length < n) {
       const size = Math.max(n, this.scores.length * 2);
@@ -234,6 +261,8 @@ export class KeywordPostings {
       this.touched = new Int32Array(size);
     }
     const { scores, stamp, touched, dead } = this;
+    // Chunks added after the mask was taken lie past its end: outside it.
+    const mask = allowed?.mask;
     if (++this.pass === 0xffffffff) {
       stamp.fill(0);
       this.pass = 1;
@@ -253,7 +282,7 @@ export class KeywordPostings {
       for (const [docs, tfs, from, to] of parts) {
         for (let i = from; i < to; i++) {
           const d = docs[i];
-          if (dead[d] || (allowed && !allowed[d])) continue;
+          if (dead[d] || (mask && !mask[d])) continue;
           const tf = tfs[i];
           // tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl)), times idf
           const w = (weight * tf) / (tf + k1b + lengthWeight * lengths[d]);
@@ -315,5 +344,6 @@ export class KeywordPostings {
     this.wordLength = grow(this.wordLength, (n) => new Int32Array(n));
     this.exactLength = grow(this.exactLength, (n) => new Int32Array(n));
     this.dead = grow(this.dead, (n) => new Uint8Array(n));
+    this.metadataOf = grow(this.metadataOf, (n) => new Int32Array(n));
   }
 }

@@ -9,11 +9,11 @@ import { CollectionsService, type CollectionRow } from '../collections/collectio
 import { RagEnv } from '../config/rag.env';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { decodeFloat4Array } from '../vectors/float4-array';
-import { cosine, VectorStore } from '../vectors/vector-store';
+import { cosine, VectorStore, type VectorHit } from '../vectors/vector-store';
 import { metadataConditions, metadataSql, type MetadataCondition } from './metadata-filter';
 import { bm25TfSql, idfSql } from './bm25';
 import { KeywordIndexCache } from './keyword-index-cache';
-import type { KeywordPostings, TermKind } from './keyword-postings';
+import type { ChunkMask, KeywordPostings, TermKind } from './keyword-postings';
 import { fuse, parseWeights, rerankHead, type FusionConfig, type ListName, type VectorRole } from './rank-fusion';
 import { exactTokens, jaccard, normalisedWords, shingles } from './text-analysis';
 
@@ -27,6 +27,8 @@ export type SearchMode = (typeof SEARCH_MODES)[number];
  */
 const NEAR_DUPLICATE_SHINGLES = 0.8;
 const NEAR_DUPLICATE_WORDS = 0.9;
+/** Most nearest chunks asked of Chroma unfiltered for a filtered search (~10 ms at 100k chunks). */
+const MAX_VECTOR_OVERFETCH = 600;
 
 export interface SearchQuery {
   collection: string;
@@ -142,18 +144,20 @@ export class SearchService {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       // The first statement takes the snapshot (the query's stemmed words and their statistics,
       // when they are needed); Chroma is asked after it, while PostgreSQL ranks.
+      // (A filtered vector search reads them too: the in-memory copy then filters its hits.)
       const lexical = want.includes('keyword') || want.includes('exact');
       const tokens = want.includes('exact') ? [...new Set(exactTokens(query!))] : [];
-      const prelude = lexical ? await this.prelude(runner, collection, query!, tokens) : (await runner.query('SELECT 1'), undefined);
-      const vectorHits = queryVector ? this.vectors.query(collection.vector_space, queryVector, depth, conditions) : Promise.resolve([]);
+      const prelude = lexical || conditions.length ? await this.prelude(runner, collection, query!, tokens) : (await runner.query('SELECT 1'), undefined);
+      // The in-memory copy of the keyword index, if it is at this snapshot's generation, and the
+      // chunks of this snapshot that pass the filter. Both lexical lists are ranked with them
+      // before anything is awaited; the mask stays this snapshot's view while Chroma answers.
+      const memory = prelude && ranker === 'auto' ? this.keywordIndexes.lookup(collection.vector_space, collection.name, prelude.generation) : undefined;
+      const allowed = memory && conditions.length ? memory.allowed(conditions) : undefined;
+      if (lexical) this.rankerSearches.inc({ ranker: memory ? 'memory' : 'sql' });
+      const vectorHits = queryVector ? this.vectorList(collection.vector_space, queryVector, depth, conditions, memory, allowed) : Promise.resolve([]);
       vectorHits.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
-      // The in-memory copy of the keyword index, if it is at this snapshot's generation. Both lists
-      // are ranked with it (and its metadata filter) before anything is awaited.
-      const memory = prelude && ranker === 'auto' ? this.keywordIndexes.lookup(collection.vector_space, collection.name, prelude.generation) : undefined;
-      const allowed = memory && conditions.length ? memory.allowed(conditions) : undefined;
-      if (prelude) this.rankerSearches.inc({ ranker: memory ? 'memory' : 'sql' });
       if (want.includes('keyword')) {
         const keyword = memory ? rankInMemory(memory, 'w', prelude!.words, prelude!, depth, allowed) : await this.bm25(runner, 'w', collection, prelude!.words, conditions, depth, termDepth);
         lists.keyword = keyword.map((r) => r.id);
@@ -317,6 +321,25 @@ export class SearchService {
   }
 
   /**
+   * The vector list. Chroma's own metadata filter is slow on a large collection (80 ms at 100k
+   * chunks for a filter a quarter of them pass, against 3.5 ms unfiltered): when the in-memory
+   * copy knows which chunks pass, Chroma is asked unfiltered for enough nearest chunks that, at
+   * the share passing, about 1.5 × `depth` of them should pass (at most MAX_VECTOR_OVERFETCH),
+   * and the copy's mask filters them. Too few passing: Chroma's filter after all.
+   */
+  private async vectorList(space: string, vector: number[], depth: number, conditions: MetadataCondition[], memory?: KeywordPostings, allowed?: ChunkMask): Promise<VectorHit[]> {
+    if (!conditions.length || !memory || !allowed) return this.vectors.query(space, vector, depth, conditions);
+    if (allowed.count === 0) return [];
+    const n = Math.ceil((depth * 1.5 * memory.liveChunks) / allowed.count);
+    if (n > MAX_VECTOR_OVERFETCH) return this.vectors.query(space, vector, depth, conditions);
+    const hits = await this.vectors.query(space, vector, n, []);
+    const passing = new Set(memory.allowedIds(allowed, hits.map((h) => h.id)));
+    const kept = hits.filter((h) => passing.has(h.id));
+    if (kept.length >= Math.min(depth, allowed.count) || hits.length < n) return kept.slice(0, depth);
+    return this.vectors.query(space, vector, depth, conditions);
+  }
+
+  /**
    * The rows of the best `count` ids of the lexical lists fused alone, with the cached embeddings
    * of the first ones (the re-rank's head) when `model` is given.
    */
@@ -350,7 +373,7 @@ export class SearchService {
  * BM25 over every posting of the terms (any may match), from the in-memory copy, with the
  * snapshot's statistics — the same formula as the SQL ranker's (bm25.ts), without its depth bound.
  */
-function rankInMemory(index: KeywordPostings, kind: TermKind, terms: string[], prelude: KeywordPrelude, depth: number, allowed?: Uint8Array): { id: string; score: number }[] {
+function rankInMemory(index: KeywordPostings, kind: TermKind, terms: string[], prelude: KeywordPrelude, depth: number, allowed?: ChunkMask): { id: string; score: number }[] {
   const n = Math.max(prelude.chunkCount, 1);
   const averageLength = Math.max((kind === 'w' ? prelude.wordCount : prelude.exactCount) / n, 1);
   const weighted = [];
