@@ -135,6 +135,10 @@ export class SearchService {
     const want = mode === 'vector' ? ['vector'] : mode === 'keyword' ? ['keyword'] : ['vector', 'keyword', 'exact'];
     // Room for near-duplicates and for vectors of versions no longer current.
     const depth = Math.min(200, k * 4 + 20);
+    // Fusion takes only the vector list's first RAG_FUSION_VECTOR_DEPTH (twice that leaves room
+    // for stale ids); the re-rank reads any other similarity it needs from the embedding cache.
+    // Fewer nearest chunks is a cheaper Chroma query, and a much cheaper filtered one (vectorList).
+    const vectorDepth = mode === 'hybrid' ? Math.min(depth, 2 * fusion.vectorDepth) : depth;
     const queryVector = want.includes('vector') ? await this.embeddings.embedQuery(collection.embedding_model, query!, caller) : undefined;
 
     const runner = this.db.createQueryRunner('slave');
@@ -154,7 +158,7 @@ export class SearchService {
       const memory = prelude && ranker === 'auto' ? this.keywordIndexes.lookup(collection.vector_space, collection.name, prelude.generation) : undefined;
       const allowed = memory && conditions.length ? memory.allowed(conditions) : undefined;
       if (lexical) this.rankerSearches.inc({ ranker: memory ? 'memory' : 'sql' });
-      const vectorHits = queryVector ? this.vectorList(collection.vector_space, queryVector, depth, conditions, memory, allowed) : Promise.resolve([]);
+      const vectorHits = queryVector ? this.vectorList(collection.vector_space, queryVector, vectorDepth, conditions, memory, allowed) : Promise.resolve([]);
       vectorHits.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const lists: Partial<Record<ListName, string[]>> = {};
       const bm25Scores = new Map<string, number>();
@@ -324,13 +328,15 @@ export class SearchService {
    * The vector list. Chroma's own metadata filter is slow on a large collection (80 ms at 100k
    * chunks for a filter a quarter of them pass, against 3.5 ms unfiltered): when the in-memory
    * copy knows which chunks pass, Chroma is asked unfiltered for enough nearest chunks that, at
-   * the share passing, about 1.5 × `depth` of them should pass (at most MAX_VECTOR_OVERFETCH),
-   * and the copy's mask filters them. Too few passing: Chroma's filter after all.
+   * the share passing, `depth` of them pass with a margin (at most MAX_VECTOR_OVERFETCH), and the
+   * copy's mask filters them. Too few passing: Chroma's filter after all.
    */
   private async vectorList(space: string, vector: number[], depth: number, conditions: MetadataCondition[], memory?: KeywordPostings, allowed?: ChunkMask): Promise<VectorHit[]> {
     if (!conditions.length || !memory || !allowed) return this.vectors.query(space, vector, depth, conditions);
     if (allowed.count === 0) return [];
-    const n = Math.ceil((depth * 1.5 * memory.liveChunks) / allowed.count);
+    // Passing hits of n nearest ≈ binomial(n, share): aim `depth` plus three of its deviations, plus 10.
+    const share = allowed.count / Math.max(memory.liveChunks, 1);
+    const n = Math.ceil((depth + 3 * Math.sqrt(depth) + 10) / share);
     if (n > MAX_VECTOR_OVERFETCH) return this.vectors.query(space, vector, depth, conditions);
     const hits = await this.vectors.query(space, vector, n, []);
     const passing = new Set(memory.allowedIds(allowed, hits.map((h) => h.id)));
