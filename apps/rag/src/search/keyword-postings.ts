@@ -66,18 +66,6 @@ class PostingList {
 }
 
 /**
- * A term's postings: a span of the shared arrays (filled by a full load, one term after another),
- * then a tail for postings added later. One pair of arrays for all spans: hundreds of thousands of
- * rare terms would otherwise cost two typed arrays each.
- */
-interface TermPostings {
-  start: number;
-  capacity: number;
-  length: number;
-  tail?: PostingList;
-}
-
-/**
  * The keyword index of one collection in process memory — every posting of every term, as typed
  * arrays — so a search scores exhaustive BM25 in a loop over arrays instead of aggregating
  * thousands of postings in SQL (the bounded SQL ranker stays for the cases this does not serve).
@@ -86,10 +74,20 @@ interface TermPostings {
  *
  * Chunks get dense numbers in load order; a replaced or deleted document's chunks are marked dead
  * (their postings stay until the next full load), so applying a change costs only the new chunks.
+ *
+ * A term's postings are a span of one shared pair of arrays (filled by a full load, one term after
+ * another), then a tail for postings added later. Spans are typed arrays indexed by a term number,
+ * not an object per term: a collection has hundreds of thousands of terms, and that many objects
+ * on the heap would be marked by every full garbage collection.
  */
 export class KeywordPostings {
   generation = -1;
-  private readonly terms = new Map<string, TermPostings>();
+  /** kind + term → term number. */
+  private readonly termNumbers = new Map<string, number>();
+  private termStart = new Int32Array(1024);
+  private termCapacity = new Int32Array(1024);
+  private termLength = new Int32Array(1024);
+  private readonly tails = new Map<number, PostingList>();
   private readonly spanDocs: Int32Array;
   private readonly spanTfs: Uint16Array;
   private spanUsed = 0;
@@ -146,7 +144,9 @@ export class KeywordPostings {
   /** Approximate bytes held (typed arrays, ids, maps). */
   bytes(): number {
     let bytes = this.spanDocs.byteLength + this.spanTfs.byteLength;
-    for (const [term, t] of this.terms) bytes += 2 * term.length + 80 + (t.tail ? t.tail.docs.byteLength + t.tail.tfs.byteLength + 200 : 0);
+    for (const term of this.termNumbers.keys()) bytes += 2 * term.length + 40;
+    bytes += this.termStart.byteLength * 3;
+    for (const tail of this.tails.values()) bytes += tail.docs.byteLength + tail.tfs.byteLength + 200;
     return bytes + this.ids.length * 120 + this.wordLength.byteLength * 2 + this.dead.byteLength + this.scores.byteLength + this.stamp.byteLength + this.touched.byteLength;
   }
 
@@ -187,16 +187,36 @@ export class KeywordPostings {
     const d = this.denseOfKey.get(chunkKey);
     if (d === undefined) return;
     const name = kind + term;
-    let t = this.terms.get(name);
-    if (!t) {
+    let t = this.termNumbers.get(name);
+    if (t === undefined) {
+      t = this.termNumbers.size;
+      this.termNumbers.set(name, t);
+      if (t === this.termStart.length) {
+        const grow = (a: Int32Array) => {
+          const b = new Int32Array(a.length * 2);
+          b.set(a);
+          return b;
+        };
+        this.termStart = grow(this.termStart);
+        this.termCapacity = grow(this.termCapacity);
+        this.termLength = grow(this.termLength);
+      }
       const capacity = count > 0 && this.spanUsed + count <= this.spanDocs.length ? count : 0;
-      this.terms.set(name, (t = { start: this.spanUsed, capacity, length: 0 }));
+      this.termStart[t] = this.spanUsed;
+      this.termCapacity[t] = capacity;
+      this.termLength[t] = 0;
       this.spanUsed += capacity;
     }
-    if (t.length < t.capacity && !t.tail) {
-      this.spanDocs[t.start + t.length] = d;
-      this.spanTfs[t.start + t.length++] = Math.min(tf, 0xffff);
-    } else (t.tail ??= new PostingList(4)).push(d, tf);
+    const filled = this.termLength[t];
+    if (filled < this.termCapacity[t] && !this.tails.has(t)) {
+      this.spanDocs[this.termStart[t] + filled] = d;
+      this.spanTfs[this.termStart[t] + filled] = Math.min(tf, 0xffff);
+      this.termLength[t] = filled + 1;
+    } else {
+      let tail = this.tails.get(t);
+      if (!tail) this.tails.set(t, (tail = new PostingList(4)));
+      tail.push(d, tf);
+    }
     this.postingCount++;
   }
 
@@ -274,11 +294,12 @@ export class KeywordPostings {
     let touchedCount = 0;
     const lengthWeight = BM25_B * norm;
     for (const { term, idf } of terms) {
-      const t = this.terms.get(kind + term);
-      if (!t) continue;
+      const t = this.termNumbers.get(kind + term);
+      if (t === undefined) continue;
       const weight = idf * (BM25_K1 + 1);
-      const parts: [Int32Array, Uint16Array, number, number][] = [[this.spanDocs, this.spanTfs, t.start, t.start + t.length]];
-      if (t.tail) parts.push([t.tail.docs, t.tail.tfs, 0, t.tail.length]);
+      const parts: [Int32Array, Uint16Array, number, number][] = [[this.spanDocs, this.spanTfs, this.termStart[t], this.termStart[t] + this.termLength[t]]];
+      const tail = this.tails.get(t);
+      if (tail) parts.push([tail.docs, tail.tfs, 0, tail.length]);
       for (const [docs, tfs, from, to] of parts) {
         for (let i = from; i < to; i++) {
           const d = docs[i];
