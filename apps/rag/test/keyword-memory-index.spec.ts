@@ -152,6 +152,11 @@ describe('rag in-memory keyword index', () => {
       expect(viaMask.length).toBe(10);
       expect(viaMask.map((h) => h.chunkId)).toEqual(viaChroma.map((h) => h.chunkId));
       expect(viaMask.every((h) => h.metadata.team === 'edge')).toBe(true);
+      // A filter few chunks pass (1 of 31 in 'crowd'): asking enough nearest chunks unfiltered would
+      // be most of the collection, so Chroma's own filter runs — and finds that one chunk.
+      const quiet = (await searcher.search({ collection: 'crowd', query: 'crowd marker', k: 1, mode: 'vector', filter: { team: 'core' } })).hits;
+      expect(query.mock.calls.at(-1)![3]).toEqual([{ key: 'team', values: ['core'] }]);
+      expect(quiet.map((h) => h.title)).toEqual(['quiet']);
     } finally {
       query.mockRestore();
     }

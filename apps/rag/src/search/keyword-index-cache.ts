@@ -4,7 +4,7 @@ import type { Counter, Histogram } from 'prom-client';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { MetricsService } from '@aether/service-kit';
 import { RagEnv } from '../config/rag.env';
-import { KeywordPostings, type IndexedChunk, type TermKind } from './keyword-postings';
+import { KeywordPostings, type IndexedChunk, type IndexedPosting, type TermKind } from './keyword-postings';
 
 /** Terms read per statement of a full load (bounds the rows held at once). */
 const TERMS_PER_PAGE = 20_000;
@@ -152,7 +152,7 @@ export class KeywordIndexCache implements OnModuleDestroy {
         // Applied in one synchronous step: a search sees the copy before or after, never between.
         for (const id of [...removed, ...changed]) current.removeDocument(id);
         for (const [documentId, group] of groupByDocument(chunks)) current.addDocument(documentId, group.version, group.chunks);
-        for (const p of postings) current.addPosting(p.kind, p.term, p.chunkKey, p.tf);
+        current.addPostings(postings);
         current.generation = generation;
         // Grown past the budget: out of memory now; the next refresh measures it for a full load.
         if (this.heldPostings() > this.budget) entry.index = undefined;
@@ -204,7 +204,7 @@ export class KeywordIndexCache implements OnModuleDestroy {
   }
 
   /** The current chunks of these documents and their postings (by the chunk-key index). */
-  private async readDocuments(runner: QueryRunner, documentIds: string[]): Promise<{ chunks: (IndexedChunk & { version: number })[]; postings: { kind: TermKind; term: string; chunkKey: number; tf: number }[] }> {
+  private async readDocuments(runner: QueryRunner, documentIds: string[]): Promise<{ chunks: (IndexedChunk & { version: number })[]; postings: IndexedPosting[] }> {
     if (documentIds.length === 0) return { chunks: [], postings: [] };
     const chunkRows: ChunkRow[] = await runner.query(
       `SELECT c.key::text AS key, c.id, c.document_id, d.version, c.word_count, c.exact_count, c.metadata
