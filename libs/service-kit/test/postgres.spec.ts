@@ -3,6 +3,7 @@ import { createTempDatabase, type TempResource } from '@aether/testing';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import {
   BaseEnv,
+  databaseUnavailableError,
   initialisePostgres,
   loadEnv,
   migrationLockKey,
@@ -132,6 +133,32 @@ describe('PostgresModule', () => {
       const pool = (ds.driver as unknown as { master: { options: { max: number; connectionTimeoutMillis: number } } }).master;
       expect(pool.options).toMatchObject({ max: 3, connectionTimeoutMillis: 500 });
       await expect(app.get(TypeOrmReadiness).check()).resolves.toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a connection lost between two statements of a transaction is UNAVAILABLE, not INTERNAL', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServiceKitModule.forRoot({ name: 'widget-service', env: TestEnv, envValues: envFor(db) }), PostgresModule.forRoot({ entities: [], migrations: [] })],
+    }).compile();
+    const app = await moduleRef.init();
+    try {
+      const ds = app.get(DataSource);
+      const failure = await ds
+        .transaction(async (m) => {
+          const [{ pid }] = await m.query(`SELECT pg_backend_pid() AS pid`);
+          // Another session ends this transaction's backend (what a server shutdown does), and
+          // the client sees it while idle between statements: TypeORM releases the runner.
+          await ds.query(`SELECT pg_terminate_backend($1)`, [pid]);
+          await new Promise((r) => setTimeout(r, 200));
+          await m.query(`SELECT 1`);
+        })
+        .then(() => undefined, (e: unknown) => e);
+      expect(failure).toBeDefined();
+      expect(databaseUnavailableError(failure)?.code).toBe('UPSTREAM_UNAVAILABLE');
+      // The pool recovers by itself.
+      expect(await ds.query(`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
     } finally {
       await app.close();
     }

@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { NotFoundError, UnavailableError } from '../errors/domain-errors';
 import { databaseUnavailableError, isDatabaseConnectionError } from './database-errors';
 
@@ -24,6 +24,7 @@ describe('database connection errors', () => {
     ['a write to the socket the shutdown closed', withCode('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')],
     ['a write after the socket ended', withCode('ERR_STREAM_WRITE_AFTER_END', 'write after end')],
     ['pg: a query on a client that was closed', new Error('Client was closed and is not queryable')],
+    ['TypeORM: the next statement on a runner its lost connection released', new QueryRunnerProviderAlreadyReleasedError()],
     ['no server on the Unix socket', Object.assign(withCode('ENOENT', 'connect ENOENT /run/postgresql/.s.PGSQL.5432'), { syscall: 'connect' })],
   ])('%s → UNAVAILABLE', (_what, err) => {
     expect(isDatabaseConnectionError(err)).toBe(true);
