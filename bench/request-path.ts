@@ -24,6 +24,7 @@ import { adminAccessToken, machineLine, startPlatform, writeResult } from './sup
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 2 : 3;
 const SLICE_S = 4;
+const WARMUP_ROUNDS = QUICK ? 2 : 4;
 const CONNECTIONS = 50;
 const RATE = 1000;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -222,13 +223,19 @@ async function main() {
           await new Promise((ok) => setTimeout(ok, 1000));
         }
       }
-      // Warm-up: JIT, connection pools, JWKS caches.
-      await autocannon({ url: `${gw}${p.suffix}`, headers, connections: 20, duration: 3 });
-      await autocannon({ url: `${bareUrl}${p.suffix}`, headers, connections: 20, duration: 3 });
     }
 
     const rows: Row[] = [];
     for (const p of paths) {
+      // Warm-up right before the path is measured (JIT, connection pools, JWKS caches), long
+      // enough for the JIT to settle: a service that sat idle while the previous path was
+      // measured has had its idle collection, after which V8 re-optimises what that collection
+      // deoptimised — TurboFan was a quarter of the service's CPU for ~10 s after it (README).
+      // Alternating in slices, as measured: neither stack rests long enough for its idle collection.
+      for (let i = 0; i < WARMUP_ROUNDS; i++) {
+        await autocannon({ url: `${gw}${p.suffix}`, headers, connections: 20, duration: SLICE_S });
+        await autocannon({ url: `${bareUrl}${p.suffix}`, headers, connections: 20, duration: SLICE_S });
+      }
       for (const fixed of QUICK ? [false] : [false, true]) {
         const pids = { aether: { gateway: gatewayPid, service: p.service }, bare: { gateway: bareGateway, service: bareService } };
         rows.push(...(await compare(p.path, { aether: `${gw}${p.suffix}`, bare: `${bareUrl}${p.suffix}` }, headers, pids, fixed)));
@@ -254,7 +261,7 @@ Machine: ${machineLine()}. Load average (1/5/15 min) before: ${fmtLoad(loadBefor
 Each hop is its own process; the load generator runs here too. Aether at LOG_LEVEL=warn, auth (ES256 JWT)
 and rate limiting (Redis) on. Bare: bench/bare/ — the same work with the same libraries (jose, verified tokens remembered as libs/auth does;
 rate-limiter-flexible + ioredis, grpc-js, pg) and no framework. Each row: ${ROUNDS} slices of ${SLICE_S} s, alternating
-Aether and bare, after a warm-up; CPU per request over all slices, latencies the median slice's.
+Aether and bare, after a warm-up of ${WARMUP_ROUNDS} such rounds right before the path; CPU per request over all slices, latencies the median slice's.
 
 | path | stack | load | requests/s | p50 (ms) | p99 (ms) | non-2xx + errors | gateway hop CPU/req (µs) | service hop CPU/req (µs) |
 | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
