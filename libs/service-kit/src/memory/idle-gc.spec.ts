@@ -13,6 +13,15 @@ function majorGcs(): { readonly count: number; stop(): void } {
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits (≤ `ms`) until `done()` holds: on a loaded machine the timer's intervals stretch, so a
+ * fixed sleep may end before the interval that counts as idle was even checked.
+ */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await tick(10);
+}
+
 /** Keeps the event loop busy (chunks of synchronous work) for `ms`, allocating garbage. */
 async function busyFor(ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -34,12 +43,12 @@ describe('startIdleGc', () => {
       expect(idleGc.collections).toBe(0);
       // V8's own collections happen while allocating; from here on only the idle ones.
       const byV8 = majors.count;
-      await tick(200);
       // After start-up: on the first idle interval.
+      await until(() => idleGc.collections === 1, 2_000);
       expect(idleGc.collections).toBe(1);
       await busyFor(300);
       // After a later burst: once ten intervals were idle.
-      await tick(800);
+      await until(() => idleGc.collections === 2, 3_000);
       expect(idleGc.collections).toBe(2);
       expect(majors.count - byV8).toBeGreaterThanOrEqual(2);
       // Each followed by a trim of the C heap (glibc here).
@@ -54,14 +63,14 @@ describe('startIdleGc', () => {
     const idleGc = startIdleGc({ intervalMs: 40 });
     try {
       await busyFor(200);
-      await tick(120);
+      await until(() => idleGc.collections === 1, 2_000);
       expect(idleGc.collections).toBe(1); // start-up
       for (let i = 0; i < 3; i++) {
         await busyFor(150);
-        await tick(120); // three idle intervals: not yet quiet
+        await tick(120); // at most three idle intervals: not yet quiet (ten are)
       }
       expect(idleGc.collections).toBe(1);
-      await tick(600);
+      await until(() => idleGc.collections === 2, 3_000);
       expect(idleGc.collections).toBe(2);
     } finally {
       idleGc.stop();
