@@ -227,11 +227,9 @@ async function main() {
 
     const rows: Row[] = [];
     for (const p of paths) {
-      // Warm-up right before the path is measured (JIT, connection pools, JWKS caches), long
-      // enough for the JIT to settle: a service that sat idle while the previous path was
-      // measured has had its idle collection, after which V8 re-optimises what that collection
-      // deoptimised — TurboFan was a quarter of the service's CPU for ~10 s after it (README).
-      // Alternating in slices, as measured: neither stack rests long enough for its idle collection.
+      // Warm-up right before the path is measured (JIT, connection pools, JWKS caches), in
+      // alternating slices so neither stack rests long enough for its idle collection: a service
+      // idle while the previous path was measured re-optimises for ~10 s afterwards (README).
       for (let i = 0; i < WARMUP_ROUNDS; i++) {
         await autocannon({ url: `${gw}${p.suffix}`, headers, connections: 20, duration: SLICE_S });
         await autocannon({ url: `${bareUrl}${p.suffix}`, headers, connections: 20, duration: SLICE_S });

@@ -1,5 +1,5 @@
 import { Test } from '@nestjs/testing';
-import { createTempDatabase, type TempResource } from '@aether/testing';
+import { createTempDatabase, waitFor, type TempResource } from '@aether/testing';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import {
   BaseEnv,
@@ -151,7 +151,7 @@ describe('PostgresModule', () => {
           // Another session ends this transaction's backend (what a server shutdown does), and
           // the client sees it while idle between statements: TypeORM releases the runner.
           await ds.query(`SELECT pg_terminate_backend($1)`, [pid]);
-          await new Promise((r) => setTimeout(r, 200));
+          await waitFor(() => m.queryRunner!.isReleased || undefined, { timeoutMs: 5_000, intervalMs: 10, what: 'TypeORM to release the runner of the lost connection' });
           await m.query(`SELECT 1`);
         })
         .then(() => undefined, (e: unknown) => e);

@@ -1,4 +1,5 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { waitFor } from '@aether/testing';
 import { startIdleGc } from './idle-gc';
 
 /** Counts V8's full (mark-compact) collections while it is observing. */
@@ -14,13 +15,10 @@ function majorGcs(): { readonly count: number; stop(): void } {
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Waits (≤ `ms`) until `done()` holds: on a loaded machine the timer's intervals stretch, so a
- * fixed sleep may end before the interval that counts as idle was even checked.
+ * Waits (bounded) for what the test expects next: on a loaded machine the timer's intervals
+ * stretch, so a fixed sleep may end before the interval that counts as idle was even checked.
  */
-async function until(done: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done() && Date.now() < end) await tick(10);
-}
+const until = (done: () => boolean, timeoutMs: number, what: string) => waitFor(done, { timeoutMs, intervalMs: 10, what });
 
 /** Keeps the event loop busy (chunks of synchronous work) for `ms`, allocating garbage. */
 async function busyFor(ms: number): Promise<void> {
@@ -44,14 +42,14 @@ describe('startIdleGc', () => {
       // V8's own collections happen while allocating; from here on only the idle ones.
       const byV8 = majors.count;
       // After start-up: on the first idle interval.
-      await until(() => idleGc.collections === 1, 2_000);
+      await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
       expect(idleGc.collections).toBe(1);
       await busyFor(300);
       // After a later burst: once ten intervals were idle.
-      await until(() => idleGc.collections === 2, 3_000);
+      await until(() => idleGc.collections === 2, 3_000, 'the collection after the quiet period');
       expect(idleGc.collections).toBe(2);
       // The observer's entries arrive asynchronously, after the collection.
-      await until(() => majors.count - byV8 >= 2, 1_000);
+      await until(() => majors.count - byV8 >= 2, 1_000, "the observer's entries of both collections");
       expect(majors.count - byV8).toBeGreaterThanOrEqual(2);
       // Each followed by a trim of the C heap (glibc here).
       expect(idleGc.nativeTrims).toBe(2);
@@ -65,14 +63,14 @@ describe('startIdleGc', () => {
     const idleGc = startIdleGc({ intervalMs: 40 });
     try {
       await busyFor(200);
-      await until(() => idleGc.collections === 1, 2_000);
+      await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
       expect(idleGc.collections).toBe(1); // start-up
       for (let i = 0; i < 3; i++) {
         await busyFor(150);
         await tick(120); // at most three idle intervals: not yet quiet (ten are)
       }
       expect(idleGc.collections).toBe(1);
-      await until(() => idleGc.collections === 2, 3_000);
+      await until(() => idleGc.collections === 2, 3_000, 'the collection after the quiet period');
       expect(idleGc.collections).toBe(2);
     } finally {
       idleGc.stop();
