@@ -157,8 +157,10 @@ start() {
   fi
   [ -f "dist/apps/$app/src/main.js" ] || { echo "[dev] $app is in services.yaml but dist/apps/$app/src/main.js is missing (build failed?)"; failed+=("$app"); return 0; }
   # The allocator settings of the image (deploy/Dockerfile, libs/testing SERVICE_ALLOCATOR_ENV).
-  ( env MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 HTTP_PORT="$http" "$@" node -r ./dist/libs/service-kit/src/tracing/tracing.js \
-      "dist/apps/$app/src/main.js" 2>&1 | sed -u "s/^/[$app] /" ) &
+  # The log prefix runs in a process substitution, so $! is the service's own PID (env execs
+  # node): stop_all's SIGTERM reaches the service itself, not a subshell that would leave it running.
+  env MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 HTTP_PORT="$http" "$@" node -r ./dist/libs/service-kit/src/tracing/tracing.js \
+      "dist/apps/$app/src/main.js" > >(sed -u "s/^/[$app] /") 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && { echo "[dev] $app ready on :$http"; return 0; }
@@ -174,7 +176,8 @@ start() {
 mkdir -p tmp/dev
 if ! curl -sf --max-time 1 "$CHROMA_URL/api/v2/heartbeat" >/dev/null 2>&1; then
   chroma_port=$(node -e 'console.log(new URL(process.argv[1]).port || 8000)' "$CHROMA_URL")
-  npx chroma run --path tmp/dev/chroma --host 127.0.0.1 --port "$chroma_port" >tmp/dev/chroma.log 2>&1 &
+  # The CLI itself, not through npx: $! must be the process stop_all signals.
+  node_modules/.bin/chroma run --path tmp/dev/chroma --host 127.0.0.1 --port "$chroma_port" >tmp/dev/chroma.log 2>&1 &
   pids+=($!)
   for _ in $(seq 1 50); do curl -sf --max-time 1 "$CHROMA_URL/api/v2/heartbeat" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -sf --max-time 1 "$CHROMA_URL/api/v2/heartbeat" >/dev/null 2>&1 && echo "[dev] chroma ready on :$chroma_port" || echo "[dev] chroma did not start (tmp/dev/chroma.log)"
