@@ -18,19 +18,21 @@ import { trimNativeHeap } from './native-heap';
  * interval (≥ BUSY_UTILISATION), once ten intervals passed idle, it settles the process cheaply
  * first: a trim of the C heap and, when the young generation commits far more than it holds, a
  * short series of scavenges that lets V8 shrink it. Only if the old generation then still holds
- * GROWTH_BYTES more than after the last full GC, or the RSS is still RSS_SLACK above the idle
- * baseline, does it run a full GC — at most one per MIN_GC_SPACING_INTERVALS. (A process quiet
- * for longer whose heap grew by GROWTH_BYTES collects too.) It never runs under load, a steady
- * light load or in the short pauses of bursty traffic.
+ * GROWTH_BYTES more than after the last full GC, or the RSS is still RSS_SLACK above the RSS the
+ * last full GC settled at, does it run a full GC — at most one per MIN_GC_SPACING_INTERVALS. (A
+ * process quiet for longer whose heap grew by GROWTH_BYTES collects too.) It never runs under
+ * load, a steady light load or in the short pauses of bursty traffic.
  *
  * Why a full GC only when it buys memory: it also drops the optimised code whose embedded objects
  * (the maps of per-request objects, among others) died with the burst, and the next traffic pays
  * for TurboFan to compile it again — `perf record` on every thread of task-manager after a 10-s
  * lull: 24 % of its CPU in TurboFan, CPU per request 1,591 → 916 → 664 µs over three 5-s windows
- * (727 µs in the first window without the full GC). Services whose old generation barely grows
- * under load (task-manager: +2 MiB after 30 s at saturation, RSS 203 MiB of which the trim and
- * the shrink give back the bulk) now keep their compiled code; the gateway, whose gRPC client
- * calls outlive the scavenges (Node's HTTP/2 streams), still collects after a burst.
+ * (727 µs in the first window without the full GC). A short burst that leaves little behind now
+ * keeps its compiled code. A long one mostly still collects: task-manager's old generation grew
+ * by 2–21 MiB in 20–30 s at saturation, and its RSS, 203 MiB after the load, stayed at 131–202
+ * MiB after the trim and the shrink (old-generation pages stay committed until a full GC), over
+ * the baseline's 10 %; the gateway, whose gRPC client calls outlive the scavenges (grpc-js and
+ * Node's HTTP/2 client streams, as in the bare reference), grows its old generation faster.
  *
  * Each full collection is followed by a trim of the C heap (native-heap.ts): the native buffers
  * of the burst, freed by the collection, go back to the system too.
