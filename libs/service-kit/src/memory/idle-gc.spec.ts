@@ -1,6 +1,6 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { waitFor } from '@aether/testing';
-import { startIdleGc } from './idle-gc';
+import { startIdleGc, type IdleGcOptions } from './idle-gc';
 
 /** Counts V8's full (mark-compact) collections while it is observing. */
 function majorGcs(): { readonly count: number; stop(): void } {
@@ -44,6 +44,18 @@ async function burstLeavingOldGarbage(mib: number): Promise<void> {
   kept.length = 0;
 }
 
+/**
+ * Starts the idle collection, lets its start-up collection run and settle (the RSS baseline
+ * taken), and returns it with its counters at that point: what the test's burst is judged from.
+ */
+async function startedAndSettled(options: IdleGcOptions) {
+  const idleGc = startIdleGc(options);
+  await busyFor(200);
+  await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
+  await until(() => idleGc.baselineRss > 0, 3_000, 'the RSS baseline');
+  return { idleGc, before: { collections: idleGc.collections, settles: idleGc.settles, nativeTrims: idleGc.nativeTrims } };
+}
+
 describe('startIdleGc', () => {
   it('runs a full collection on the first idle interval after start-up, none while busy', async () => {
     const idleGc = startIdleGc({ intervalMs: 50 });
@@ -67,12 +79,8 @@ describe('startIdleGc', () => {
 
   it('after a burst that left old-generation garbage: settles, then collects fully once quiet', async () => {
     // RSS is not the criterion here (Infinity): the old generation's growth is.
-    const idleGc = startIdleGc({ intervalMs: 50, growthBytes: 8 * 2 ** 20, rssSlack: Infinity });
+    const { idleGc, before: { collections, settles, nativeTrims } } = await startedAndSettled({ intervalMs: 50, growthBytes: 8 * 2 ** 20, rssSlack: Infinity });
     try {
-      await busyFor(200);
-      await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
-      await until(() => idleGc.baselineRss > 0, 3_000, 'the RSS baseline');
-      const { collections, settles, nativeTrims } = idleGc;
       await burstLeavingOldGarbage(24);
       await until(() => idleGc.collections === collections + 1, 3_000, 'the collection after the quiet period');
       // (A loaded machine's own pauses may have made one more quiet period before the burst.)
@@ -84,13 +92,8 @@ describe('startIdleGc', () => {
   });
 
   it('after a burst of short-lived garbage only: settles without a full collection (the compiled code stays)', async () => {
-    const idleGc = startIdleGc({ intervalMs: 40, growthBytes: 64 * 2 ** 20, rssSlack: Infinity });
+    const { idleGc, before: { collections, settles } } = await startedAndSettled({ intervalMs: 40, growthBytes: 64 * 2 ** 20, rssSlack: Infinity });
     try {
-      await busyFor(200);
-      await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
-      // Judged against the RSS baseline, taken once the start-up collection settled.
-      await until(() => idleGc.baselineRss > 0, 3_000, 'the RSS baseline');
-      const { collections, settles } = idleGc;
       await busyFor(300);
       await until(() => idleGc.settles === settles + 1, 3_000, 'the settling after the quiet period');
       // A few more idle intervals: the judgement comes once the young generation is shrunk.
@@ -103,13 +106,8 @@ describe('startIdleGc', () => {
 
   it('after a burst that left the RSS above the collected baseline: collects fully', async () => {
     // Any RSS over the baseline counts (slack 1): the old generation's growth is not the criterion.
-    const idleGc = startIdleGc({ intervalMs: 50, growthBytes: Infinity, rssSlack: 1 });
+    const { idleGc, before: { collections, settles } } = await startedAndSettled({ intervalMs: 50, growthBytes: Infinity, rssSlack: 1 });
     try {
-      await busyFor(200);
-      await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
-      // The baseline is taken once the start-up collection settled; then a burst that grows the heap.
-      await until(() => idleGc.baselineRss > 0, 3_000, 'the RSS baseline');
-      const { collections, settles } = idleGc;
       await burstLeavingOldGarbage(24);
       await until(() => idleGc.collections === collections + 1, 3_000, 'the collection after the quiet period');
       // (A loaded machine's own pauses may have made one more quiet period before the burst.)
@@ -119,13 +117,25 @@ describe('startIdleGc', () => {
     }
   });
 
-  it('does not settle or collect in the short pauses of bursty traffic', async () => {
-    const idleGc = startIdleGc({ intervalMs: 40, growthBytes: 0 });
+  it('after a burst that came before any baseline (load right after start-up): collects fully', async () => {
+    // Neither growth nor RSS can decide (both Infinity): only the missing baseline does.
+    const idleGc = startIdleGc({ intervalMs: 50, growthBytes: Infinity, rssSlack: Infinity });
     try {
       await busyFor(200);
       await until(() => idleGc.collections === 1, 2_000, 'the start-up collection');
-      await until(() => idleGc.baselineRss > 0, 3_000, 'the RSS baseline');
-      const { collections, settles } = idleGc;
+      // Busy again while the young generation is still being shrunk: no baseline was taken.
+      await busyFor(300);
+      expect(idleGc.baselineRss).toBeNaN();
+      await until(() => idleGc.collections === 2, 3_000, 'the collection after the quiet period');
+      await until(() => idleGc.baselineRss > 0, 3_000, 'the RSS baseline, taken after it');
+    } finally {
+      idleGc.stop();
+    }
+  });
+
+  it('does not settle or collect in the short pauses of bursty traffic', async () => {
+    const { idleGc, before: { collections, settles } } = await startedAndSettled({ intervalMs: 40, growthBytes: 0 });
+    try {
       for (let i = 0; i < 3; i++) {
         await busyFor(150);
         await tick(120); // at most three idle intervals: not yet quiet (ten are)

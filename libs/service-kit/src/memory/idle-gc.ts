@@ -69,7 +69,7 @@ const QUIET_INTERVALS = 10;
  * is not worth the recompilation it costs (V8's own collections reclaim it under the next load).
  */
 const GROWTH_BYTES = 16 * 2 ** 20;
-/** RSS over the idle baseline (the least RSS seen idle since start-up) that makes a settled process collect. */
+/** RSS over the baseline (the RSS once the last full collection settled) that makes a settled process collect. */
 const RSS_SLACK = 1.1;
 
 /**
