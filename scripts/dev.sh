@@ -155,12 +155,12 @@ start() {
     skipped+=("$app")
     return 0
   fi
-  [ -f "dist/apps/$app/src/main.js" ] || { echo "[dev] $app is in services.yaml but dist/apps/$app/src/main.js is missing (build failed?)"; failed+=("$app"); return 0; }
+  [ -f "dist/apps/$app/src/main.bundle.js" ] || { echo "[dev] $app is in services.yaml but dist/apps/$app/src/main.bundle.js is missing (build failed?)"; failed+=("$app"); return 0; }
   # The allocator settings of the image (deploy/Dockerfile, libs/testing SERVICE_ALLOCATOR_ENV).
   # The log prefix runs in a process substitution, so $! is the service's own PID (env execs
   # node): stop_all's SIGTERM reaches the service itself, not a subshell that would leave it running.
   env MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 HTTP_PORT="$http" "$@" node -r ./dist/libs/service-kit/src/tracing/tracing.js \
-      "dist/apps/$app/src/main.js" > >(sed -u "s/^/[$app] /") 2>&1 &
+      "dist/apps/$app/src/main.bundle.js" > >(sed -u "s/^/[$app] /") 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && { echo "[dev] $app ready on :$http"; return 0; }

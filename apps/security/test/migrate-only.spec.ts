@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { createTempDatabase, createTempVhost, type TempResource } from '@aether/testing';
 
-const MAIN = resolve(__dirname, '../../../dist/apps/security/src/main.js');
+const MAIN = resolve(__dirname, '../../../dist/apps/security/src/main.bundle.js');
 
 function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {

@@ -43,16 +43,17 @@ type OutboxExports = typeof import('./outbox/outbox-event.entity') &
   typeof import('./outbox/outbox.service') &
   typeof import('./outbox/outbox-relay') &
   typeof import('./outbox/outbox.module');
+// Literal require()s, so a bundler (tools/bundle-service.mjs) follows them and keeps them lazy.
 const OUTBOX_EXPORTS = {
-  OutboxEvent: './outbox/outbox-event.entity',
-  CreateOutboxEvents1760000000000: './outbox/outbox.migration',
-  OUTBOX_MIGRATIONS: './outbox/outbox.migration',
-  OutboxService: './outbox/outbox.service',
-  OutboxRelay: './outbox/outbox-relay',
-  OutboxModule: './outbox/outbox.module',
-} satisfies Partial<Record<keyof OutboxExports, string>>;
-for (const [name, file] of Object.entries(OUTBOX_EXPORTS)) {
-  Object.defineProperty(exports, name, { enumerable: true, get: () => (require(file) as Record<string, unknown>)[name] });
+  OutboxEvent: () => require('./outbox/outbox-event.entity'),
+  CreateOutboxEvents1760000000000: () => require('./outbox/outbox.migration'),
+  OUTBOX_MIGRATIONS: () => require('./outbox/outbox.migration'),
+  OutboxService: () => require('./outbox/outbox.service'),
+  OutboxRelay: () => require('./outbox/outbox-relay'),
+  OutboxModule: () => require('./outbox/outbox.module'),
+} satisfies Partial<Record<keyof OutboxExports, () => unknown>>;
+for (const [name, load] of Object.entries(OUTBOX_EXPORTS)) {
+  Object.defineProperty(exports, name, { enumerable: true, get: () => (load() as Record<string, unknown>)[name] });
 }
 export declare const OutboxEvent: OutboxExports['OutboxEvent'];
 export type OutboxEvent = InstanceType<OutboxExports['OutboxEvent']>;

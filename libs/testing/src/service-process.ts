@@ -47,7 +47,7 @@ export interface ServiceProcess {
 export const SERVICE_ALLOCATOR_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' } as const;
 
 /**
- * Starts a built app (`dist/apps/<app>/src/main.js`, made by `npm run build`) as a real Node
+ * Starts a built app (`dist/apps/<app>/src/main.bundle.js`, made by `npm run build`) as a real Node
  * process and waits until `readyUrl` answers 200.
  */
 export async function startServiceProcess(opts: {
@@ -56,7 +56,8 @@ export async function startServiceProcess(opts: {
   readyUrl: string;
   timeoutMs?: number;
 }): Promise<ServiceProcess> {
-  const entry = resolve(ROOT, 'dist/apps', opts.app, 'src/main.js');
+  // The bundle (tools/bundle-service.mjs), as every launcher runs it.
+  const entry = resolve(ROOT, 'dist/apps', opts.app, 'src/main.bundle.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   // Same start as the image: the tracing preload first (it stays off unless OTEL_* is set), no
   // --enable-source-maps (deploy/Dockerfile says why; NODE_OPTIONS in env can add it).

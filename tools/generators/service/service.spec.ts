@@ -99,7 +99,7 @@ describe('nx g @aether/tools:service', () => {
     identities = await new TestIdentities().start();
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     let out = '';
-    child = spawn(process.execPath, [join(copy, `dist/apps/${NAME}/src/main.js`)], {
+    child = spawn(process.execPath, [join(copy, `dist/apps/${NAME}/src/main.bundle.js`)], {
       cwd: copy,
       env: {
         PATH: process.env.PATH ?? '',

@@ -29,6 +29,9 @@ if (enabled && process.env.OTEL_SDK_DISABLED !== 'true') {
     ],
   });
   sdk.start();
+  // A service's bundle (tools/bundle-service.mjs) then runs its unbundled main.js: the
+  // instrumentations patch packages as they are required from node_modules.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('aether.tracing.started')] = true;
   const stop = () => void sdk.shutdown().catch(() => undefined);
   process.once('beforeExit', stop);
 }

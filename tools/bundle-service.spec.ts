@@ -1,0 +1,93 @@
+// tools/bundle-service.mjs on a fixture app: what it bundles still finds its own files, the
+// output is ASCII, a native addon or an unchecked computed require fails the build, and with
+// tracing started the bundle runs the unbundled main.js.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { uniqueName } from '@aether/testing';
+
+const ROOT = join(__dirname, '..');
+const BUNDLER = join(ROOT, 'tools/bundle-service.mjs');
+
+let fixture: string;
+
+function write(path: string, text: string) {
+  mkdirSync(dirname(join(fixture, path)), { recursive: true });
+  writeFileSync(join(fixture, path), text);
+}
+
+/** Bundles apps/<app> of the fixture; the bundler's exit status and stderr. */
+function bundle(app = 'fx') {
+  const r = spawnSync(process.execPath, [BUNDLER, relative(ROOT, join(fixture, 'apps', app))], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
+
+const run = (app = 'fx', args: string[] = []) =>
+  execFileSync(process.execPath, [...args, join(fixture, 'apps', app, 'src/main.bundle.js')], { cwd: ROOT, encoding: 'utf8' });
+
+beforeEach(() => {
+  fixture = join(ROOT, 'tmp', uniqueName('bundle-fixture'));
+  // A package that reads a file beside itself, as grpc-health-check reads its .proto.
+  write('node_modules/reads-own-file/package.json', JSON.stringify({ name: 'reads-own-file', main: 'lib/index.js' }));
+  write('node_modules/reads-own-file/lib/index.js', "module.exports = require('fs').readFileSync(require('path').join(__dirname, 'data.txt'), 'utf8').trim();\n");
+  write('node_modules/reads-own-file/lib/data.txt', 'beside the package\n');
+  write(
+    'apps/fx/src/main.js',
+    [
+      "const data = require('reads-own-file');",
+      // validator's locale regexes are like this: a non-Latin-1 character in a regex literal.
+      "const cyrillic = /^[А-Я]+$/i;",
+      // Beyond U+FFFF: escaped as a surrogate pair, still one character to a `u` regex.
+      "const emoji = /^[😀]$/u;",
+      "console.log(JSON.stringify({ data, matches: cyrillic.test('ПРИВЕТ') && emoji.test('😀'), bundled: typeof __aetherPath === 'function' }));",
+    ].join('\n'),
+  );
+});
+
+afterEach(() => rmSync(fixture, { recursive: true, force: true }));
+
+describe('bundle-service', () => {
+  it('bundles an app whose packages still read the files beside them', () => {
+    expect(bundle()).toMatchObject({ status: 0 });
+    expect(JSON.parse(run())).toEqual({ data: 'beside the package', matches: true, bundled: true });
+    // Bundled: the package's code is inside, not required from node_modules at run time.
+    expect(readFileSync(join(fixture, 'apps/fx/src/main.bundle.js'), 'utf8')).toContain('data.txt');
+  });
+
+  it('writes an ASCII-only bundle (V8 keeps a source with one wider character at two bytes a character)', () => {
+    expect(bundle()).toMatchObject({ status: 0 });
+    const code = readFileSync(join(fixture, 'apps/fx/src/main.bundle.js'), 'latin1');
+    expect(code).not.toMatch(/[^\p{ASCII}]/u);
+    expect(code).toContain('\\u0410-\\u042f');
+    expect(code).toContain('\\ud83d\\ude00');
+  });
+
+  it('runs the unbundled main.js when the tracing preload started its SDK', () => {
+    expect(bundle()).toMatchObject({ status: 0 });
+    const preload = ['-e', 'globalThis[Symbol.for("aether.tracing.started")] = true; require(process.argv[1])'];
+    const out = execFileSync(process.execPath, [...preload, join(fixture, 'apps/fx/src/main.bundle.js')], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ data: 'beside the package', matches: true, bundled: false });
+  });
+
+  it('fails on a native addon it would have to bundle, naming the list to add it to', () => {
+    write('node_modules/native-thing/package.json', JSON.stringify({ name: 'native-thing', main: 'build/thing.node' }));
+    write('node_modules/native-thing/build/thing.node', 'not really an addon');
+    write('apps/nat/src/main.js', "require('native-thing');\n");
+    const r = bundle('nat');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/native-thing is a native addon: add its package to NATIVE/);
+  });
+
+  it('fails on a computed require in a package nobody checked', () => {
+    write('node_modules/computed-require/package.json', JSON.stringify({ name: 'computed-require', main: 'index.js' }));
+    write('node_modules/computed-require/index.js', "module.exports = (file) => require(file);\n");
+    write('apps/dyn/src/main.js', "require('computed-require')('x');\n");
+    const r = bundle('dyn');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/computed-require\/index\.js:1 .*require/);
+  });
+
+  it('does nothing for a project without src/main.js (a library)', () => {
+    expect(bundle('none')).toEqual({ status: 0, stderr: '' });
+  });
+});
