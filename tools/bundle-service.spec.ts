@@ -1,9 +1,10 @@
 // tools/bundle-service.mjs on a fixture app: what it bundles still finds its own files, the
-// output is ASCII, a native addon or an unchecked computed require fails the build, and with
-// tracing started the bundle runs the unbundled main.js.
+// output is ASCII, its code cache is one this Node accepts, a native addon or an unchecked
+// computed require fails the build, and with tracing started the loader runs the unbundled main.js.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { compileFunction } from 'node:vm';
 import { uniqueName } from '@aether/testing';
 
 const ROOT = join(__dirname, '..');
@@ -22,8 +23,10 @@ function bundle(app = 'fx') {
   return { status: r.status, stderr: r.stderr };
 }
 
-const run = (app = 'fx', args: string[] = []) =>
-  execFileSync(process.execPath, [...args, join(fixture, 'apps', app, 'src/main.bundle.js')], { cwd: ROOT, encoding: 'utf8' });
+/** Runs the fixture's loader (main.bundle.js), as the launchers do; `node` flags before it. */
+const run = (flags: string[] = []) =>
+  JSON.parse(execFileSync(process.execPath, [...flags, join(fixture, 'apps/fx/src/main.bundle.js')], { cwd: ROOT, encoding: 'utf8' })) as unknown;
+const code = () => readFileSync(join(fixture, 'apps/fx/src/main.bundle.code.js'), 'latin1');
 
 beforeEach(() => {
   fixture = join(ROOT, 'tmp', uniqueName('bundle-fixture'));
@@ -49,24 +52,32 @@ afterEach(() => rmSync(fixture, { recursive: true, force: true }));
 describe('bundle-service', () => {
   it('bundles an app whose packages still read the files beside them', () => {
     expect(bundle()).toMatchObject({ status: 0 });
-    expect(JSON.parse(run())).toEqual({ data: 'beside the package', matches: true, bundled: true });
+    expect(run()).toEqual({ data: 'beside the package', matches: true, bundled: true });
     // Bundled: the package's code is inside, not required from node_modules at run time.
-    expect(readFileSync(join(fixture, 'apps/fx/src/main.bundle.js'), 'utf8')).toContain('data.txt');
+    expect(code()).toContain('data.txt');
+    // With source maps on, Node's own loader reads the code (it maps only what it compiled).
+    expect(run(['--enable-source-maps'])).toEqual({ data: 'beside the package', matches: true, bundled: true });
   });
 
   it('writes an ASCII-only bundle (V8 keeps a source with one wider character at two bytes a character)', () => {
     expect(bundle()).toMatchObject({ status: 0 });
-    const code = readFileSync(join(fixture, 'apps/fx/src/main.bundle.js'), 'latin1');
-    expect(code).not.toMatch(/[^\p{ASCII}]/u);
-    expect(code).toContain('\\u0410-\\u042f');
-    expect(code).toContain('\\ud83d\\ude00');
+    expect(code()).not.toMatch(/[^\p{ASCII}]/u);
+    expect(code()).toContain('\\u0410-\\u042f');
+    expect(code()).toContain('\\ud83d\\ude00');
+  });
+
+  it('writes a code cache that this Node accepts for the code (and rejects for other code)', () => {
+    expect(bundle()).toMatchObject({ status: 0 });
+    const cachedData = readFileSync(join(fixture, 'apps/fx/src/main.bundle.code.cache'));
+    const params = ['exports', 'require', 'module', '__filename', '__dirname'];
+    expect(compileFunction(code(), params, { cachedData }).cachedDataRejected).toBe(false);
+    expect(compileFunction(`${code()};0`, params, { cachedData }).cachedDataRejected).toBe(true);
   });
 
   it('runs the unbundled main.js when the tracing preload started its SDK', () => {
     expect(bundle()).toMatchObject({ status: 0 });
-    const preload = ['-e', 'globalThis[Symbol.for("aether.tracing.started")] = true; require(process.argv[1])'];
-    const out = execFileSync(process.execPath, [...preload, join(fixture, 'apps/fx/src/main.bundle.js')], { cwd: ROOT, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual({ data: 'beside the package', matches: true, bundled: false });
+    write('tracing-started.js', 'globalThis[Symbol.for("aether.tracing.started")] = true;\n');
+    expect(run(['-r', join(fixture, 'tracing-started.js')])).toEqual({ data: 'beside the package', matches: true, bundled: false });
   });
 
   it('fails on a native addon it would have to bundle, naming the list to add it to', () => {

@@ -56,7 +56,7 @@ export async function startServiceProcess(opts: {
   readyUrl: string;
   timeoutMs?: number;
 }): Promise<ServiceProcess> {
-  // The bundle (tools/bundle-service.mjs), as every launcher runs it.
+  // The bundle's loader (tools/bundle-service.mjs), as every launcher runs it.
   const entry = resolve(ROOT, 'dist/apps', opts.app, 'src/main.bundle.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   // Same start as the image: the tracing preload first (it stays off unless OTEL_* is set), no
