@@ -88,7 +88,7 @@ describe('deploy/Dockerfile', () => {
     expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
     expect(text).toMatch(/^HEALTHCHECK .*CMD \["node", "\/app\/healthcheck\.js", "\/healthz"\]$/m);
     // Tracing is preloaded so its instrumentations patch modules before the app loads them.
-    expect(text).toMatch(/^CMD .*exec node -r \.\/dist\/libs\/service-kit\/src\/tracing\/tracing\.js \\"dist\/apps\/\$\{APP\}\/src\/main\.js\\"/m);
+    expect(text).toMatch(/^CMD .*exec node -r \.\/dist\/libs\/service-kit\/src\/tracing\/tracing\.js \\"dist\/apps\/\$\{APP\}\/src\/main\.bundle\.js\\"/m);
     expect(text).toMatch(/COPY --from=app-dist \/out\/ \.\//);
     expect(stages[2].join('\n')).toMatch(/cp -r proto \/out\/proto/);
   });
