@@ -21,13 +21,14 @@
 // instead: OpenTelemetry's instrumentations patch packages as they are required from
 // node_modules, which a bundled copy never is.
 import { build } from 'esbuild';
-import { compileFunction } from 'node:vm';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileFunction } from 'node:vm';
 import { parse } from 'yaml';
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const STORE_PACKAGES = {
   postgres: ['typeorm', '@nestjs/typeorm', 'pg', 'pg-pool', 'pg-protocol'],
   mongodb: ['mongoose', '@nestjs/mongoose', 'mongodb', 'bson'],
