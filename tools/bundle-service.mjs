@@ -144,10 +144,11 @@ const result = await build({
   format: 'cjs',
   // ESM builds where a package has them: esbuild drops what nothing imports (RxJS operators, ...).
   mainFields: ['module', 'main'],
-  // Whitespace and syntax only: names stay (stack traces, Nest's class-name tokens, logs).
+  // Whitespace and syntax only: identifiers are not renamed, so names stay (stack traces, logs).
+  // No keepNames: it wraps every function, closures made per request included, in a __name()
+  // call (a defineProperty each time).
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
   // Read only with NODE_OPTIONS=--enable-source-maps (deploy/Dockerfile says why it is off).
   sourcemap: 'linked',
   sourcesContent: false,
