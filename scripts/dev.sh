@@ -144,7 +144,7 @@ container_engine_answers() {
 
 # start <app> <http port> [VAR=value ...]: runs the built app with exactly these settings (on top
 # of NODE_ENV, LOG_LEVEL and OTEL_*), waits for its /readyz. No --enable-source-maps (it parses
-# every loaded module's map at start: +16 MB, ~170 ms per service); NODE_OPTIONS=--enable-source-maps
+# the bundle's 4-5 MB map at start and skips the code cache, deploy/Dockerfile); NODE_OPTIONS=--enable-source-maps
 # npm start turns it on for debugging.
 start() {
   local app=$1 http=$2; shift 2

@@ -59,6 +59,16 @@ describe('bundle-service', () => {
     expect(run(['--enable-source-maps'])).toEqual({ data: 'beside the package', matches: true, bundled: true });
   });
 
+  it('leaves the packages of stores the app does not use in node_modules (the fixture is in no services.yaml entry)', () => {
+    // Required lazily, as the kit's readiness checks require TypeORM and mongoose.
+    write('apps/lazy/src/main.js', "exports.orm = () => require('typeorm'); exports.odm = () => require('mongoose');\n");
+    expect(bundle('lazy')).toMatchObject({ status: 0 });
+    const bundled = readFileSync(join(fixture, 'apps/lazy/src/main.bundle.code.js'), 'utf8');
+    expect(bundled).toContain('require("typeorm")');
+    expect(bundled).toContain('require("mongoose")');
+    expect(bundled.length).toBeLessThan(10_000); // neither package's code is inside
+  });
+
   it('writes an ASCII-only bundle (V8 keeps a source with one wider character at two bytes a character)', () => {
     expect(bundle()).toMatchObject({ status: 0 });
     expect(code()).not.toMatch(/[^\p{ASCII}]/u);

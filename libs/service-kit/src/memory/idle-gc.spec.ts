@@ -1,6 +1,6 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { waitFor } from '@aether/testing';
-import { startIdleGc, type IdleGcOptions } from './idle-gc';
+import { startIdleGc, type IdleGc, type IdleGcOptions } from './idle-gc';
 
 /** Counts V8's full (mark-compact) collections while it is observing. */
 function majorGcs(): { readonly count: number; stop(): void } {
@@ -45,6 +45,28 @@ async function burstLeavingOldGarbage(mib: number): Promise<void> {
 }
 
 /**
+ * A burst leaving 24 MiB of old-generation garbage, then waits for the kit's full collection after
+ * the quiet period. V8 may collect the garbage itself first (its memory reducer, armed by the
+ * start-up collection, fires seconds later; on a loaded machine the quiet period comes later too):
+ * then nothing is left to collect and the kit rightly does not, so such a run is retried (3 at most).
+ */
+async function burstThenCollection(idleGc: IdleGc): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const majors = majorGcs();
+    const before = idleGc.collections;
+    await burstLeavingOldGarbage(24);
+    try {
+      await until(() => idleGc.collections > before, 10_000, 'the collection after the quiet period');
+      return;
+    } catch (err) {
+      if (attempt === 3 || majors.count === 0) throw err;
+    } finally {
+      majors.stop();
+    }
+  }
+}
+
+/**
  * Starts the idle collection, lets its start-up collection run and settle (the RSS baseline
  * taken), and returns it with its counters at that point: what the test's burst is judged from.
  */
@@ -81,22 +103,7 @@ describe('startIdleGc', () => {
     // RSS is not the criterion here (Infinity): the old generation's growth is.
     const { idleGc, before: { collections, settles, nativeTrims } } = await startedAndSettled({ intervalMs: 50, growthBytes: 8 * 2 ** 20, rssSlack: Infinity });
     try {
-      // V8 may collect the garbage itself first (its memory reducer, armed by the start-up
-      // collection, fires seconds later; on a loaded machine the quiet period comes later too):
-      // then there is nothing left to collect and the kit rightly does not. Such a run is retried.
-      for (let attempt = 1; ; attempt++) {
-        const majors = majorGcs();
-        const kitBefore = idleGc.collections;
-        await burstLeavingOldGarbage(24);
-        try {
-          await until(() => idleGc.collections > kitBefore, 10_000, 'the collection after the quiet period');
-          majors.stop();
-          break;
-        } catch (err) {
-          majors.stop();
-          if (attempt === 3 || majors.count === 0) throw err;
-        }
-      }
+      await burstThenCollection(idleGc);
       expect(idleGc.collections).toBeGreaterThanOrEqual(collections + 1);
       // (A loaded machine's own pauses may have made one more quiet period before the burst.)
       expect(idleGc.settles).toBeGreaterThanOrEqual(settles + 1);
@@ -123,22 +130,7 @@ describe('startIdleGc', () => {
     // Any RSS over the baseline counts (slack 1): the old generation's growth is not the criterion.
     const { idleGc, before: { collections, settles } } = await startedAndSettled({ intervalMs: 50, growthBytes: Infinity, rssSlack: 1 });
     try {
-      // V8 may collect the garbage itself first (its memory reducer, armed by the start-up
-      // collection, fires seconds later; on a loaded machine the quiet period comes later too):
-      // then there is nothing left to collect and the kit rightly does not. Such a run is retried.
-      for (let attempt = 1; ; attempt++) {
-        const majors = majorGcs();
-        const kitBefore = idleGc.collections;
-        await burstLeavingOldGarbage(24);
-        try {
-          await until(() => idleGc.collections > kitBefore, 10_000, 'the collection after the quiet period');
-          majors.stop();
-          break;
-        } catch (err) {
-          majors.stop();
-          if (attempt === 3 || majors.count === 0) throw err;
-        }
-      }
+      await burstThenCollection(idleGc);
       expect(idleGc.collections).toBeGreaterThanOrEqual(collections + 1);
       // (A loaded machine's own pauses may have made one more quiet period before the burst.)
       expect(idleGc.settles).toBeGreaterThanOrEqual(settles + 1);
