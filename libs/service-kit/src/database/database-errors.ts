@@ -1,4 +1,3 @@
-import { QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { DomainError, UnavailableError } from '../errors/domain-errors';
 
 /**
@@ -39,7 +38,9 @@ function isConnectionFailure(err: unknown, depth: number): boolean {
   // TypeORM releases a query runner when its connection emits 'error' (the server went away
   // between two statements of a transaction); the next statement then fails with this error,
   // not the connection's. Seen as POST /tasks 500 while PostgreSQL shut down (e2e faults).
-  if (err instanceof QueryRunnerProviderAlreadyReleasedError) return true;
+  // Matched by name (TypeORMError's name is its class's): importing typeorm here would load its
+  // ~300 modules into the start of every service, those without PostgreSQL too (issue 16).
+  if ((err as { name?: unknown }).name === 'QueryRunnerProviderAlreadyReleasedError') return true;
   const e = err as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string') {
     if (NETWORK_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code)) return true;

@@ -26,6 +26,9 @@ export const POSTGRES_START_RETRY = { attempts: 5, delayMs: 1000 } as const;
 export function postgresDataSourceOptions(options: PostgresModuleOptions, env: PostgresVariables, appName: string): TypeOrmModuleOptions {
   return {
     type: 'postgres',
+    // The driver given, not found by TypeORM: its computed require('pg') would load node-postgres
+    // from node_modules (~30 modules) beside the service's bundle; this literal one is bundled.
+    driver: require('pg'),
     url: env.DATABASE_URL,
     applicationName: appName,
     entities: options.entities,
