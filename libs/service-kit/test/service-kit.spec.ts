@@ -145,19 +145,25 @@ describe('service kit (real gRPC server, HTTP management port)', () => {
     expect(res.status).toBe('SERVING');
     health.close();
 
-    const def = protoLoader.loadSync(require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto'), PROTO_LOADER_OPTIONS);
-    const pkg = grpc.loadPackageDefinition(def) as any;
-    const client = new pkg.grpc.reflection.v1alpha.ServerReflection(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-    const call = client.ServerReflectionInfo();
-    const answer = await new Promise<any>((resolve, reject) => {
-      call.on('data', resolve);
-      call.on('error', reject);
-      call.write({ listServices: '*' });
-    });
-    call.end();
-    client.close();
-    const names = answer.listServicesResponse.service.map((s: { name: string }) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['aether.security.v1.SecurityService']));
+    // Both versions grpcurl and other clients use (the index is built on the first call).
+    for (const version of ['v1', 'v1alpha']) {
+      const def = protoLoader.loadSync(require.resolve(`@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`), PROTO_LOADER_OPTIONS);
+      const pkg = grpc.loadPackageDefinition(def) as any;
+      const client = new pkg.grpc.reflection[version].ServerReflection(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+      const call = client.ServerReflectionInfo();
+      const ask = (request: object) =>
+        new Promise<any>((resolve, reject) => {
+          call.once('data', resolve);
+          call.once('error', reject);
+          call.write(request);
+        });
+      const names = (await ask({ listServices: '*' })).listServicesResponse.service.map((s: { name: string }) => s.name);
+      expect(names).toEqual(expect.arrayContaining(['aether.security.v1.SecurityService']));
+      const file = await ask({ fileContainingSymbol: 'aether.security.v1.SecurityService' });
+      expect(file.fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
+      call.end();
+      client.close();
+    }
   });
 
   it('answers /healthz, /readyz (with probe state) and /metrics with RED series', async () => {

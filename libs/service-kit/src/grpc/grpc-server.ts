@@ -3,12 +3,12 @@ import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { GrpcOptions, MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
-import { ReflectionService } from '@grpc/reflection';
 import type { Server, ServerInterceptor } from '@grpc/grpc-js';
 import { grpcMetricsInterceptor, MetricsService, nameRpcForMetrics, type RpcMetricLabels } from '../metrics';
 import { GRPC_AUTH_GUARD } from '../tokens';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { KitGrpcServer } from './grpc-dispatch';
+import { addLazyReflection } from './grpc-reflection';
 
 /** The standard grpc.health.v1 service of a server; the kit flips it to NOT_SERVING on shutdown. */
 export class GrpcHealth {
@@ -41,7 +41,7 @@ export function grpcServerOptions(app: GrpcServiceName, url: string, health: Grp
       ...(interceptors.length ? { channelOptions: { interceptors } as NonNullable<GrpcOptions['options']['channelOptions']> } : {}),
       ...(maxReceiveBytes ? { maxReceiveMessageLength: maxReceiveBytes } : {}),
       onLoadPackageDefinition: (pkg, server: Pick<Server, 'addService'>) => {
-        new ReflectionService(pkg).addToServer(server);
+        addLazyReflection(server, pkg);
         health.impl.addToServer(server as Server);
       },
     },
