@@ -1,7 +1,4 @@
-import { Readability } from '@mozilla/readability';
-import { parseHTML } from 'linkedom';
-import TurndownService from 'turndown';
-import { gfm } from 'turndown-plugin-gfm';
+import type TurndownService from 'turndown';
 import { Worker } from 'node:worker_threads';
 import { ValidationError } from '@aether/service-kit';
 
@@ -44,7 +41,31 @@ function decodeText(bytes: Uint8Array): string {
   return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
 }
 
+/**
+ * The HTML stack, required with the first HTML document instead of at start-up: linkedom (with
+ * htmlparser2 and entities), turndown (with domino) and Readability were ~90 ms of rag's start
+ * on a slow host, for documents many collections never get (issue 16). Literal require()s, so
+ * the bundler (tools/bundle-service.mjs) keeps them in the bundle and lazy.
+ */
+let htmlLibraries:
+  | {
+      Readability: typeof import('@mozilla/readability').Readability;
+      parseHTML: typeof import('linkedom').parseHTML;
+      TurndownService: typeof import('turndown');
+      gfm: typeof import('turndown-plugin-gfm').gfm;
+    }
+  | undefined;
+function html() {
+  return (htmlLibraries ??= {
+    Readability: (require('@mozilla/readability') as typeof import('@mozilla/readability')).Readability,
+    parseHTML: (require('linkedom') as typeof import('linkedom')).parseHTML,
+    TurndownService: require('turndown') as typeof import('turndown'),
+    gfm: (require('turndown-plugin-gfm') as typeof import('turndown-plugin-gfm')).gfm,
+  });
+}
+
 function turndown(): TurndownService {
+  const { TurndownService, gfm } = html();
   const service = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
   // Core turndown drops tables; the GFM plugin keeps them as pipe tables (never split by the chunker).
   service.use(gfm);
@@ -53,8 +74,9 @@ function turndown(): TurndownService {
 }
 
 /** HTML → its main content (Readability: navigation, ads and scripts gone) → Markdown. */
-export function htmlToMarkdown(html: string): string {
-  const { document } = parseHTML(html.includes('<html') ? html : `<!doctype html><html><head></head><body>${html}</body></html>`);
+export function htmlToMarkdown(source: string): string {
+  const { parseHTML, Readability } = html();
+  const { document } = parseHTML(source.includes('<html') ? source : `<!doctype html><html><head></head><body>${source}</body></html>`);
   for (const el of Array.from(document.querySelectorAll('script, style, noscript, template, iframe')) as { remove(): void }[]) el.remove();
   let content: string | null | undefined;
   try {

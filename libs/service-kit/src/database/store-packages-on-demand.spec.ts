@@ -20,7 +20,10 @@ function withDriversForbidden(load: () => void): void {
 }
 
 describe('store drivers load on demand', () => {
-  afterEach(() => jest.resetModules());
+  afterEach(() => {
+    for (const name of STORE_DRIVERS) jest.dontMock(name);
+    jest.resetModules();
+  });
 
   // Entry points by path: jest resolves a computed require() without the workspace's path aliases.
   it.each([
