@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { Client } from 'pg';
-import { createTempDatabase, createTempVhost, type TempResource } from '@aether/testing';
+import { createTempDatabase, createTempVhost, startApp, type TempResource } from '@aether/testing';
 
 const MAIN = resolve(__dirname, '../../../dist/apps/security/src/main.bundle.js');
 
@@ -17,7 +19,7 @@ function run(env: Record<string, string>): Promise<{ code: number | null; stdout
   });
 }
 
-/** The Helm pre-upgrade Job's start: the built service with MIGRATE_ONLY=true, and a bad env. */
+/** The built service's starts: served (from its bundle), MIGRATE_ONLY=true (the Helm pre-upgrade Job's), a bad env. */
 describe('security process start modes (dist/)', () => {
   let database: TempResource;
   let vhost: TempResource;
@@ -42,6 +44,27 @@ describe('security process start modes (dist/)', () => {
       expect(rows[0].n).toBeGreaterThan(0);
     } finally {
       await pg.end();
+    }
+  });
+
+  it('serves gRPC server reflection from its bundle (the kit builds it on the first call)', async () => {
+    const app = await startApp('security', { DATABASE_URL: database.url, RABBITMQ_URL: vhost.url });
+    try {
+      // The bundled kit finds @grpc/reflection's protos at run time (require.resolve from dist/).
+      const def = loadSync(require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { longs: String, enums: String, defaults: true, oneofs: true });
+      const pkg = loadPackageDefinition(def) as any;
+      const client = new pkg.grpc.reflection.v1.ServerReflection(app.grpcAddress, credentials.createInsecure());
+      const call = client.ServerReflectionInfo();
+      const answer = await new Promise<any>((res, rej) => {
+        call.once('data', res);
+        call.once('error', rej);
+        call.write({ listServices: '*' });
+      });
+      call.end();
+      client.close();
+      expect(answer.listServicesResponse.service.map((s: { name: string }) => s.name)).toEqual(['aether.security.v1.SecurityService']);
+    } finally {
+      await app.stop();
     }
   });
 
