@@ -16,6 +16,12 @@ function write(path: string, text: string) {
   writeFileSync(join(fixture, path), text);
 }
 
+/** A package in the fixture's node_modules whose main file is `main` with `source`. */
+function writePackage(name: string, main: string, source: string) {
+  write(`node_modules/${name}/package.json`, JSON.stringify({ name, main }));
+  write(`node_modules/${name}/${main}`, source);
+}
+
 /** Bundles apps/<app> of the fixture; the bundler's exit status and stderr. */
 function bundle(app = 'fx') {
   const r = spawnSync(process.execPath, [BUNDLER, relative(ROOT, join(fixture, 'apps', app))], { cwd: ROOT, encoding: 'utf8' });
@@ -30,8 +36,7 @@ const code = () => readFileSync(join(fixture, 'apps/fx/src/main.bundle.code.js')
 beforeEach(() => {
   fixture = join(ROOT, 'tmp', uniqueName('bundle-fixture'));
   // A package that reads a file beside itself, as grpc-health-check reads its .proto.
-  write('node_modules/reads-own-file/package.json', JSON.stringify({ name: 'reads-own-file', main: 'lib/index.js' }));
-  write('node_modules/reads-own-file/lib/index.js', "module.exports = require('fs').readFileSync(require('path').join(__dirname, 'data.txt'), 'utf8').trim();\n");
+  writePackage('reads-own-file', 'lib/index.js', "module.exports = require('fs').readFileSync(require('path').join(__dirname, 'data.txt'), 'utf8').trim();\n");
   write('node_modules/reads-own-file/lib/data.txt', 'beside the package\n');
   write(
     'apps/fx/src/main.js',
@@ -105,8 +110,7 @@ describe('bundle-service', () => {
   });
 
   it('fails on a native addon it would have to bundle, naming the list to add it to', () => {
-    write('node_modules/native-thing/package.json', JSON.stringify({ name: 'native-thing', main: 'build/thing.node' }));
-    write('node_modules/native-thing/build/thing.node', 'not really an addon');
+    writePackage('native-thing', 'build/thing.node', 'not really an addon');
     write('apps/nat/src/main.js', "require('native-thing');\n");
     const r = bundle('nat');
     expect(r.status).toBe(1);
@@ -114,8 +118,7 @@ describe('bundle-service', () => {
   });
 
   it('fails on a computed require in a package nobody checked', () => {
-    write('node_modules/computed-require/package.json', JSON.stringify({ name: 'computed-require', main: 'index.js' }));
-    write('node_modules/computed-require/index.js', "module.exports = (file) => require(file);\n");
+    writePackage('computed-require', 'index.js', "module.exports = (file) => require(file);\n");
     write('apps/dyn/src/main.js', "require('computed-require')('x');\n");
     const r = bundle('dyn');
     expect(r.status).toBe(1);

@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { Client } from 'pg';
-import { createTempDatabase, createTempVhost, startApp, type TempResource } from '@aether/testing';
+import { createTempDatabase, createTempVhost, reflectionClient, startApp, type TempResource } from '@aether/testing';
 
 const MAIN = resolve(__dirname, '../../../dist/apps/security/src/main.bundle.js');
 
@@ -51,18 +49,12 @@ describe('security process start modes (dist/)', () => {
     const app = await startApp('security', { DATABASE_URL: database.url, RABBITMQ_URL: vhost.url });
     try {
       // The bundled kit finds @grpc/reflection's protos at run time (require.resolve from dist/).
-      const def = loadSync(require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { longs: String, enums: String, defaults: true, oneofs: true });
-      const pkg = loadPackageDefinition(def) as any;
-      const client = new pkg.grpc.reflection.v1.ServerReflection(app.grpcAddress, credentials.createInsecure());
-      const call = client.ServerReflectionInfo();
-      const answer = await new Promise<any>((res, rej) => {
-        call.once('data', res);
-        call.once('error', rej);
-        call.write({ listServices: '*' });
-      });
-      call.end();
-      client.close();
-      expect(answer.listServicesResponse.service.map((s: { name: string }) => s.name)).toEqual(['aether.security.v1.SecurityService']);
+      const reflection = reflectionClient(app.grpcAddress);
+      try {
+        expect(await reflection.services()).toEqual(['aether.security.v1.SecurityService']);
+      } finally {
+        reflection.close();
+      }
     } finally {
       await app.stop();
     }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { join, resolve } from 'node:path';
 import { GRPC_SERVICES, GrpcServiceName } from './generated';
 
@@ -29,3 +30,16 @@ export const PROTO_LOADER_OPTIONS = {
   oneofs: true,
   includeDirs: [] as string[],
 };
+
+const packageDefinitions = new Map<GrpcServiceName, PackageDefinition>();
+
+/**
+ * One app's gRPC API loaded with PROTO_LOADER_OPTIONS, once per process: its server, every client
+ * of it (api-gateway's tasks and schedules routes both call task-manager) and tests share it, where
+ * each load would parse the files and build the descriptors again (~10 ms of a start, issue 16).
+ */
+export function protoPackageDefinition(app: GrpcServiceName): PackageDefinition {
+  let definition = packageDefinitions.get(app);
+  if (!definition) packageDefinitions.set(app, (definition = loadSync(protoFile(app), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] })));
+  return definition;
+}

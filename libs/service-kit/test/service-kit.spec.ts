@@ -7,7 +7,7 @@ import { firstValueFrom } from 'rxjs';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { IsString } from 'class-validator';
 import { PROTO_LOADER_OPTIONS, securityV1 } from '@aether/contracts';
-import { freePort } from '@aether/testing';
+import { freePort, reflectionClient } from '@aether/testing';
 import {
   BaseEnv,
   defineService,
@@ -146,23 +146,15 @@ describe('service kit (real gRPC server, HTTP management port)', () => {
     health.close();
 
     // Both versions grpcurl and other clients use (the index is built on the first call).
-    for (const version of ['v1', 'v1alpha']) {
-      const def = protoLoader.loadSync(require.resolve(`@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`), PROTO_LOADER_OPTIONS);
-      const pkg = grpc.loadPackageDefinition(def) as any;
-      const client = new pkg.grpc.reflection[version].ServerReflection(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-      const call = client.ServerReflectionInfo();
-      const ask = (request: object) =>
-        new Promise<any>((resolve, reject) => {
-          call.once('data', resolve);
-          call.once('error', reject);
-          call.write(request);
-        });
-      const names = (await ask({ listServices: '*' })).listServicesResponse.service.map((s: { name: string }) => s.name);
-      expect(names).toEqual(expect.arrayContaining(['aether.security.v1.SecurityService']));
-      const file = await ask({ fileContainingSymbol: 'aether.security.v1.SecurityService' });
-      expect(file.fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
-      call.end();
-      client.close();
+    for (const version of ['v1', 'v1alpha'] as const) {
+      const reflection = reflectionClient(`127.0.0.1:${grpcPort}`, version);
+      try {
+        expect(await reflection.services()).toEqual(expect.arrayContaining(['aether.security.v1.SecurityService']));
+        const file = await reflection.ask({ fileContainingSymbol: 'aether.security.v1.SecurityService' });
+        expect(file.fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
+      } finally {
+        reflection.close();
+      }
     }
   });
 

@@ -1,5 +1,6 @@
 export * from './temp-stores';
 export * from './service-process';
+export * from './grpc-reflection-client';
 export * from './test-identities';
 export * from './test-service';
 export * from './private-servers';

@@ -1,8 +1,7 @@
 import { DynamicModule, Inject, Module, Provider } from '@nestjs/common';
 import { ClientGrpc, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { InterceptingCall, Interceptor } from '@grpc/grpc-js';
-import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
-import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import { GRPC_SERVICES, GrpcServiceName, protoPackageDefinition } from '@aether/contracts';
 import { BaseEnv } from '../config';
 import { MetricsService } from '../metrics';
 import { ENV_TOKEN } from '../tokens';
@@ -39,18 +38,6 @@ export function clientCallInterceptor(metrics: MetricsService, target: string, d
   };
 }
 
-/**
- * One loaded proto per upstream and process: feature modules register the same upstream
- * (api-gateway's tasks and schedules routes both call task-manager), and each load parses the
- * files and builds the descriptors again (~10 ms of a start on a slow host).
- */
-const packageDefinitions = new Map<GrpcServiceName, PackageDefinition>();
-function packageDefinitionOf(app: GrpcServiceName): PackageDefinition {
-  let definition = packageDefinitions.get(app);
-  if (!definition) packageDefinitions.set(app, (definition = loadSync(protoFile(app), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] })));
-  return definition;
-}
-
 @Module({})
 export class GrpcClientsModule {
   /** Clients of the named apps; addresses come from `<APP>_GRPC_URL` (host:port). */
@@ -68,7 +55,7 @@ export class GrpcClientsModule {
           options: {
             url,
             package: def.package,
-            packageDefinition: packageDefinitionOf(app),
+            packageDefinition: protoPackageDefinition(app),
             channelOptions: {
               // Reconnect quickly once a peer is back, instead of grpc-js's default backoff up to 120 s.
               'grpc.initial_reconnect_backoff_ms': 100,

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import { protoPackageDefinition } from '@aether/contracts';
 import { addLazyReflection } from './grpc-reflection';
 
 const constructed = jest.fn();
@@ -20,8 +19,7 @@ jest.mock('@grpc/reflection', () => {
 /** What the server was given: each service's method paths and handlers. */
 function register() {
   const services: { service: ServiceDefinition; implementation: UntypedServiceImplementation }[] = [];
-  const pkg = loadSync(protoFile('security'), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
-  addLazyReflection({ addService: (service, implementation) => services.push({ service, implementation }) }, pkg);
+  addLazyReflection({ addService: (service, implementation) => services.push({ service, implementation }) }, protoPackageDefinition('security'));
   return services;
 }
 

@@ -1,7 +1,7 @@
 import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { GrpcOptions, MicroserviceOptions, Transport } from '@nestjs/microservices';
-import { GRPC_SERVICES, GrpcServiceName, PROTO_LOADER_OPTIONS, protoFile, protoRoot } from '@aether/contracts';
+import { GRPC_SERVICES, GrpcServiceName, protoPackageDefinition } from '@aether/contracts';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
 import type { Server, ServerInterceptor } from '@grpc/grpc-js';
 import { grpcMetricsInterceptor, MetricsService, nameRpcForMetrics, type RpcMetricLabels } from '../metrics';
@@ -34,9 +34,8 @@ export function grpcServerOptions(app: GrpcServiceName, url: string, health: Grp
     transport: Transport.GRPC,
     options: {
       package: def.package,
-      protoPath: protoFile(app),
+      packageDefinition: protoPackageDefinition(app),
       url,
-      loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] },
       gracefulShutdown: true,
       ...(interceptors.length ? { channelOptions: { interceptors } as NonNullable<GrpcOptions['options']['channelOptions']> } : {}),
       ...(maxReceiveBytes ? { maxReceiveMessageLength: maxReceiveBytes } : {}),
